@@ -1,0 +1,137 @@
+"""Costs and the L2 sum: float64 sums over fixed-size chunks of the row-major element order.
+
+Each chunk is summed in index order, then the chunk sums are added in chunk order, so the
+result is the same whether the chunks ran on one thread or many.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from ._jit import PAR_MIN, RED_CHUNK, kernel, par_kernel
+
+_BCE, _CE, _MSE, _SQUARES = 0, 1, 2, 3
+_TINY32 = float(np.finfo(np.float32).tiny)
+_TINY64 = float(np.finfo(np.float64).tiny)
+
+
+@kernel
+def _tiny(X):
+    """The smallest normal number of ``X``'s dtype, in that dtype."""
+    return X.dtype.type(_TINY32 if X.itemsize == 4 else _TINY64)
+
+
+@kernel
+def _log_clamped(x, tiny):
+    """``log(max(x, tiny))`` in ``x``'s dtype, then float64 (NaN still propagates)."""
+    return np.float64(np.log(tiny if x < tiny else x))
+
+
+@kernel
+def _chunk_sum(kind, AL, Y, start, stop):
+    """Sum of the terms of elements ``start:stop`` (row-major order), in float64."""
+    m = AL.shape[1]
+    one = AL.dtype.type(1.0)
+    tiny = _tiny(AL)
+    acc = 0.0
+    pos = start
+    while pos < stop:
+        i = pos // m
+        j0 = pos - i * m
+        j1 = min(m, j0 + (stop - pos))
+        if kind == _BCE:
+            for j in range(j0, j1):
+                a = AL[i, j]
+                y = np.float64(Y[i, j])
+                acc += y * _log_clamped(a, tiny) + (1.0 - y) * _log_clamped(one - a, tiny)
+        elif kind == _CE:
+            for j in range(j0, j1):
+                y = np.float64(Y[i, j])
+                acc += y * _log_clamped(AL[i, j], tiny) if y != 0.0 else 0.0
+        elif kind == _MSE:
+            for j in range(j0, j1):
+                d = np.float64(AL[i, j]) - np.float64(Y[i, j])
+                acc += d * d
+        else:
+            for j in range(j0, j1):
+                w = np.float64(AL[i, j])
+                acc += w * w
+        pos += j1 - j0
+    return acc
+
+
+@par_kernel
+def _reduce_par(kind, AL, Y, n_chunks, total_len):
+    part = np.empty(n_chunks)
+    for c in prange(n_chunks):
+        part[c] = _chunk_sum(kind, AL, Y, c * RED_CHUNK, min((c + 1) * RED_CHUNK, total_len))
+    total = 0.0
+    for c in range(n_chunks):  # combined in chunk order
+        total += part[c]
+    return total
+
+
+@kernel
+def _reduce(kind, AL, Y):
+    total_len = AL.shape[0] * AL.shape[1]
+    n_chunks = (total_len + RED_CHUNK - 1) // RED_CHUNK
+    if total_len >= PAR_MIN and n_chunks > 1:
+        return _reduce_par(kind, AL, Y, n_chunks, total_len)
+    total = 0.0
+    for c in range(n_chunks):
+        total += _chunk_sum(kind, AL, Y, c * RED_CHUNK, min((c + 1) * RED_CHUNK, total_len))
+    return total
+
+
+@kernel
+def _labels_chunk(AL, labels, j0, j1):
+    tiny = _tiny(AL)
+    acc = 0.0
+    for j in range(j0, j1):
+        acc += _log_clamped(AL[labels[j], j], tiny)
+    return acc
+
+
+@par_kernel
+def _labels_par(AL, labels, n_chunks):
+    m = AL.shape[1]
+    part = np.empty(n_chunks)
+    for c in prange(n_chunks):
+        part[c] = _labels_chunk(AL, labels, c * RED_CHUNK, min((c + 1) * RED_CHUNK, m))
+    total = 0.0
+    for c in range(n_chunks):
+        total += part[c]
+    return total
+
+
+@kernel
+def _labels_sum(AL, labels):
+    m = AL.shape[1]
+    n_chunks = (m + RED_CHUNK - 1) // RED_CHUNK
+    if m >= PAR_MIN and n_chunks > 1:
+        return _labels_par(AL, labels, n_chunks)
+    total = 0.0
+    for c in range(n_chunks):
+        total += _labels_chunk(AL, labels, c * RED_CHUNK, min((c + 1) * RED_CHUNK, m))
+    return total
+
+
+def bce_cost(AL, Y):
+    return -_reduce(_BCE, AL, Y)
+
+
+def softmax_ce_cost(AL, Y):
+    return -_reduce(_CE, AL, Y)
+
+
+def softmax_ce_labels_cost(AL, labels):
+    return -_labels_sum(AL, labels)
+
+
+def mse_cost(AL, Y):
+    return _reduce(_MSE, AL, Y)
+
+
+def sum_squares(W):
+    return _reduce(_SQUARES, W, W)

@@ -10,7 +10,7 @@ only when its backend is used.
 
 from __future__ import annotations
 
-from . import datasets, functional, kernels
+from . import data, datasets, functional, kernels, metrics, schedules, tune
 from ._config import config, show_config
 from ._threads import get_num_threads, set_num_threads
 from .backends import (
@@ -27,13 +27,17 @@ __all__ = [
     "BackendUnavailableError",
     "available_backends",
     "config",
+    "data",
     "datasets",
     "functional",
     "get_backend",
     "get_num_threads",
     "kernels",
+    "metrics",
+    "schedules",
     "set_backend",
     "set_num_threads",
     "show_config",
+    "tune",
     "use_backend",
 ]

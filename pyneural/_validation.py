@@ -38,6 +38,8 @@ def as_float(x, name: str, ndim: int | None = 2) -> np.ndarray:
             )
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if not arr.flags.aligned:
         arr = arr.copy()
     return arr

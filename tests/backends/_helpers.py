@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from pyneural.backends import contract
-from pyneural.backends import reference as ref  # noqa: F401  (re-exported for the tests)
 
 #: Memory layouts for 2-D array arguments. Every one holds the same logical values.
 #: C / F: contiguous; padded / Fpadded: a sub-block of a bigger C / F array (row or column
@@ -212,3 +211,8 @@ def one_hot(labels, C, dtype):
     Y = np.zeros((C, labels.size), dtype)
     Y[labels, np.arange(labels.size)] = 1
     return Y
+
+
+def shape_id(shape) -> str:
+    """Test id of a shape tuple: ``(7, 13)`` -> ``7x13``."""
+    return "x".join(str(d) for d in shape)

@@ -5,13 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import pyneural_backend_test_helpers as H
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from pyneural.backends import contract
 from pyneural.backends import reference as ref
 
 ACTS = list(contract.ACTIVATIONS)
 SHAPES = [(1, 1), (1, 13), (13, 1), (2, 50), (7, 13), (10, 1), (10, 33), (37, 129)]
+# Large enough for the parallel and column-blocked paths of the compiled backends.
+LARGE_SHAPES = [(10, 7001), (300, 257)]
 LAYOUT_SHAPES = [(7, 13), (1, 5), (6, 1)]
+LARGE_LAYOUTS = ["F", "strided", "mixed"]
 ALPHA = 0.01
 
 
@@ -61,30 +67,39 @@ def _check_backward(backend, dtype, rng, Z, act, layout, alpha=ALPHA):
     return got["dZ"]
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("shape", SHAPES, ids=H.shape_id)
 @pytest.mark.parametrize("act", ACTS)
 def test_forward_matches_reference(backend, dtype, rng, act, shape):
     _check_forward(backend, dtype, H.random_z(rng, shape, dtype), act, "C")
 
 
 @pytest.mark.parametrize("layout", H.LAYOUTS)
-@pytest.mark.parametrize("shape", LAYOUT_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", LAYOUT_SHAPES, ids=H.shape_id)
 @pytest.mark.parametrize("act", ACTS)
 def test_forward_layouts(backend, dtype, rng, act, shape, layout):
     _check_forward(backend, dtype, H.random_z(rng, shape, dtype), act, layout)
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("shape", SHAPES, ids=H.shape_id)
 @pytest.mark.parametrize("act", ACTS)
 def test_backward_matches_reference(backend, dtype, rng, act, shape):
     _check_backward(backend, dtype, rng, H.random_z(rng, shape, dtype), act, "C")
 
 
 @pytest.mark.parametrize("layout", H.LAYOUTS)
-@pytest.mark.parametrize("shape", LAYOUT_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", LAYOUT_SHAPES, ids=H.shape_id)
 @pytest.mark.parametrize("act", ACTS)
 def test_backward_layouts(backend, dtype, rng, act, shape, layout):
     _check_backward(backend, dtype, rng, H.random_z(rng, shape, dtype), act, layout)
+
+
+@pytest.mark.parametrize("layout", ["C", *LARGE_LAYOUTS])
+@pytest.mark.parametrize("shape", LARGE_SHAPES, ids=H.shape_id)
+@pytest.mark.parametrize("act", ACTS)
+def test_large(backend, dtype, rng, act, shape, layout):
+    Z = H.random_z(rng, shape, dtype)
+    _check_forward(backend, dtype, Z, act, layout)
+    _check_backward(backend, dtype, rng, Z, act, layout)
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.2, 1.0, 3.0])
@@ -136,7 +151,7 @@ def test_extreme_inputs_stay_finite(backend, dtype, rng, act):
     assert np.isfinite(dZ).all()
 
 
-@pytest.mark.parametrize("shape", [(2, 1), (2, 257), (10, 1), (10, 300)], ids=str)
+@pytest.mark.parametrize("shape", [(2, 1), (2, 257), (10, 1), (10, 300)], ids=H.shape_id)
 def test_softmax_columns_sum_to_one(backend, dtype, rng, shape):
     Z = rng.normal(0.0, 20.0, size=shape).astype(dtype)
     A, _ = _check_forward(backend, dtype, Z, "softmax", "C")
@@ -146,4 +161,26 @@ def test_softmax_columns_sum_to_one(backend, dtype, rng, shape):
     dA = np.broadcast_to(rng.normal(size=(1, shape[1])), shape).astype(dtype)
     dZ = np.full(shape, np.nan, dtype)
     backend.activation_backward(dA, Z, A, dZ, contract.ACT_SOFTMAX, 0.0)
-    H.assert_within(dZ, np.zeros(shape), (2 * shape[0] + 8) * H.eps(dtype) * np.abs(A) * np.abs(dA) * 2, "softmax shift")
+    bound = 2 * (2 * shape[0] + 8) * H.eps(dtype) * np.abs(A) * np.abs(dA)
+    H.assert_within(dZ, np.zeros(shape), bound, "softmax shift")
+
+
+_z_arrays = hnp.arrays(
+    np.float64,
+    hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=7),
+    elements=st.floats(-1e4, 1e4, allow_subnormal=False),
+)
+
+
+@settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(Z=_z_arrays)
+def test_forward_backward_property(backend, Z):
+    """Arbitrary finite inputs in [-1e4, 1e4], every activation, both dtypes."""
+    rng = np.random.default_rng(7)
+    for dtype in (np.float32, np.float64):
+        Zd = Z.astype(dtype)
+        for act in ACTS:
+            A, _ = _check_forward(backend, dtype, Zd, act, "C")
+            assert np.isfinite(A).all(), act
+            dZ = _check_backward(backend, dtype, rng, Zd, act, "C")
+            assert np.isfinite(dZ).all(), act

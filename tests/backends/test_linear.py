@@ -19,6 +19,9 @@ ACTS = list(contract.ACTIVATIONS)
 DIMS = [(1, 1, 1), (1, 7, 13), (7, 13, 1), (13, 1, 7), (7, 13, 17), (10, 3, 129), (37, 129, 65), (2, 64, 5)]
 LAYOUT_DIMS = [(7, 13, 5), (1, 5, 1), (6, 1, 4)]
 LAYOUT_ACTS = ["identity", "tanh", "softmax"]
+# Crosses the compiled GEMM's cache blocks (96 rows, 256 inner, 512 columns) with tails.
+LARGE_DIMS = (101, 300, 533)
+LARGE_LAYOUTS = ["C", "F", "strided", "mixed"]
 ALPHA = 0.01
 
 
@@ -55,17 +58,23 @@ def _forward_case(backend, dtype, rng, dims, act, layout):
     H.assert_within(got["Z"], W64 @ X64 + b64, bZ, "linear_forward Z vs float64")
 
 
-@pytest.mark.parametrize("dims", DIMS, ids=str)
+@pytest.mark.parametrize("dims", DIMS, ids=H.shape_id)
 @pytest.mark.parametrize("act", ACTS)
 def test_linear_forward(backend, dtype, rng, act, dims):
     _forward_case(backend, dtype, rng, dims, act, "C")
 
 
 @pytest.mark.parametrize("layout", H.LAYOUTS)
-@pytest.mark.parametrize("dims", LAYOUT_DIMS, ids=str)
+@pytest.mark.parametrize("dims", LAYOUT_DIMS, ids=H.shape_id)
 @pytest.mark.parametrize("act", LAYOUT_ACTS)
 def test_linear_forward_layouts(backend, dtype, rng, act, dims, layout):
     _forward_case(backend, dtype, rng, dims, act, layout)
+
+
+@pytest.mark.parametrize("layout", LARGE_LAYOUTS)
+@pytest.mark.parametrize("act", ["relu", "softmax"])
+def test_linear_forward_large(backend, dtype, rng, act, layout):
+    _forward_case(backend, dtype, rng, LARGE_DIMS, act, layout)
 
 
 def _backward_case(backend, dtype, rng, dims, lambd, with_dA_prev, layout):
@@ -91,18 +100,23 @@ def _backward_case(backend, dtype, rng, dims, lambd, with_dA_prev, layout):
 
 @pytest.mark.parametrize("with_dA_prev", [True, False], ids=["dA_prev", "no_dA_prev"])
 @pytest.mark.parametrize("lambd", [0.0, 0.7])
-@pytest.mark.parametrize("dims", DIMS, ids=str)
+@pytest.mark.parametrize("dims", DIMS, ids=H.shape_id)
 def test_linear_backward(backend, dtype, rng, dims, lambd, with_dA_prev):
     _backward_case(backend, dtype, rng, dims, lambd, with_dA_prev, "C")
 
 
+@pytest.mark.parametrize("layout", LARGE_LAYOUTS)
+def test_linear_backward_large(backend, dtype, rng, layout):
+    _backward_case(backend, dtype, rng, LARGE_DIMS, 0.4, True, layout)
+
+
 @pytest.mark.parametrize("layout", H.LAYOUTS)
-@pytest.mark.parametrize("dims", LAYOUT_DIMS, ids=str)
+@pytest.mark.parametrize("dims", LAYOUT_DIMS, ids=H.shape_id)
 def test_linear_backward_layouts(backend, dtype, rng, dims, layout):
     _backward_case(backend, dtype, rng, dims, 0.3, True, layout)
 
 
-OUT_SHAPES = [(1, 1), (1, 13), (10, 1), (7, 13), (37, 129)]
+OUT_SHAPES = [(1, 1), (1, 13), (10, 1), (7, 13), (37, 129), (10, 7001)]
 
 
 def _output_delta_case(backend, dtype, rng, shape, layout):
@@ -116,7 +130,7 @@ def _output_delta_case(backend, dtype, rng, shape, layout):
     H.assert_within(got["dZ"], want["dZ"], H.elem_bound(want["dZ"], dtype), f"output_delta ({layout})")
 
 
-@pytest.mark.parametrize("shape", OUT_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", OUT_SHAPES, ids=H.shape_id)
 def test_output_delta(backend, dtype, rng, shape):
     _output_delta_case(backend, dtype, rng, shape, "C")
 
@@ -126,7 +140,7 @@ def test_output_delta_layouts(backend, dtype, rng, layout):
     _output_delta_case(backend, dtype, rng, (7, 13), layout)
 
 
-LABEL_SHAPES = [(1, 4), (2, 1), (2, 13), (10, 1), (10, 33), (37, 129)]
+LABEL_SHAPES = [(1, 4), (2, 1), (2, 13), (10, 1), (10, 33), (37, 129), (10, 7001)]
 
 
 def _labels_case(backend, dtype, rng, shape, layout):
@@ -144,7 +158,7 @@ def _labels_case(backend, dtype, rng, shape, layout):
     H.assert_within(got["dZ"], expected, H.elem_bound(expected, dtype), "output_delta_labels vs one-hot")
 
 
-@pytest.mark.parametrize("shape", LABEL_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", LABEL_SHAPES, ids=H.shape_id)
 def test_output_delta_labels(backend, dtype, rng, shape):
     _labels_case(backend, dtype, rng, shape, "C")
 

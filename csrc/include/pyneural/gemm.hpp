@@ -1,10 +1,11 @@
 // Packed, blocked GEMM: C = A * B for any strides, with a per-tile epilogue.
 //
-// Determinism: every C element is accumulated over k = 0..K-1 in order, in one register
-// lane (partials between k-blocks are stored to C in the array dtype and reloaded, which
-// is exact). Tiling, thread count and scheduling therefore never change a result; only
-// the micro-kernel's ISA (FMA or not) does, and it is chosen once per process.
-// Threads split output tiles only, never k.
+// Determinism: every C element is the sum, in block order, of its k-block partials
+// (blocks of kKC, fixed), each accumulated from zero over its k in order in one register
+// lane. Tiling, thread count and scheduling therefore never change a result; only the
+// micro-kernel's ISA (FMA or not) does, and it is chosen once per process. Threads split
+// output tiles only, never k. Blocked partials are also more accurate than one long
+// running sum (k = 12288 in float32 is common here).
 #pragma once
 
 #include <cstdlib>
@@ -36,9 +37,9 @@ namespace pyneural {
 constexpr idx kMC = 96, kKC = 256, kNC = 512;
 // Open a parallel region only above this many multiply-adds (fork/join costs ~µs).
 constexpr double kGemmParWork = double(1 << 18);
-// Shrink tiles (down to these sizes) until there are this many, so small outputs with a
+// Split columns (down to kMinNC) until there are kMinTiles tiles, so small outputs with a
 // long k (e.g. 20 x 209 over k = 12288) still spread over threads.
-constexpr idx kMinTiles = 32, kMinMC = 12, kMinNC = 32;
+constexpr idx kMinTiles = 16, kMinNC = 32;
 
 template <class T>
 struct GemmArgs {
@@ -105,22 +106,18 @@ PYNEURAL_ALWAYS_INLINE void pack_b(const Mat<const T>& B, idx p0, idx kc, idx j0
     }
 }
 
-// MR x (NV*W) register tile: c[i][j] (+)= sum_p a[p][i] * b[p][j], p in order.
+// MR x (NV*W) register tile: c[i][j] = (add ? c[i][j] : 0) + (sum_p a[p][i] * b[p][j]),
+// the sum over p in order from zero.
 template <class T, int MR, int NV, int VB>
-PYNEURAL_ALWAYS_INLINE void micro(idx kc, const T* a, const T* b, T* c, idx ldc, bool load) {
+PYNEURAL_ALWAYS_INLINE void micro(idx kc, const T* a, const T* b, T* c, idx ldc, bool add) {
     PYNEURAL_FP_CONTRACT_FAST
     constexpr int W = VB / int(sizeof(T));
 #if PYNEURAL_VECEXT
     typedef T vreg __attribute__((vector_size(VB)));
     typedef T vmem __attribute__((vector_size(VB), aligned(sizeof(T)), may_alias));
     vreg acc[MR][NV];
-    if (load) {
-        PYNEURAL_UNROLL for (int i = 0; i < MR; ++i)
-            PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = *(const vmem*)(c + i * ldc + v * W);
-    } else {
-        PYNEURAL_UNROLL for (int i = 0; i < MR; ++i)
-            PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = vreg{};
-    }
+    PYNEURAL_UNROLL for (int i = 0; i < MR; ++i)
+        PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = vreg{};
     for (idx p = 0; p < kc; ++p) {
         vreg bv[NV];
         PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) bv[v] = *(const vmem*)(b + v * W);
@@ -131,18 +128,26 @@ PYNEURAL_ALWAYS_INLINE void micro(idx kc, const T* a, const T* b, T* c, idx ldc,
         a += MR;
         b += NV * W;
     }
-    PYNEURAL_UNROLL for (int i = 0; i < MR; ++i)
-        PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) *(vmem*)(c + i * ldc + v * W) = acc[i][v];
+    if (add) {
+        PYNEURAL_UNROLL for (int i = 0; i < MR; ++i)
+            PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) {
+                vmem* cv = (vmem*)(c + i * ldc + v * W);
+                *cv = *cv + acc[i][v];
+            }
+    } else {
+        PYNEURAL_UNROLL for (int i = 0; i < MR; ++i)
+            PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) *(vmem*)(c + i * ldc + v * W) = acc[i][v];
+    }
 #else
     constexpr int NR = NV * W;
     T acc[MR][NR];
     for (int i = 0; i < MR; ++i)
-        for (int j = 0; j < NR; ++j) acc[i][j] = load ? c[i * ldc + j] : T(0);
+        for (int j = 0; j < NR; ++j) acc[i][j] = T(0);
     for (idx p = 0; p < kc; ++p, a += MR, b += NR)
         for (int i = 0; i < MR; ++i)
             for (int j = 0; j < NR; ++j) acc[i][j] += a[i] * b[j];
     for (int i = 0; i < MR; ++i)
-        for (int j = 0; j < NR; ++j) c[i * ldc + j] = acc[i][j];
+        for (int j = 0; j < NR; ++j) c[i * ldc + j] = add ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 #endif
 }
 
@@ -155,7 +160,7 @@ PYNEURAL_ALWAYS_INLINE void tile_impl(const GemmArgs<T>& g, idx i0, idx mc, idx 
     alignas(64) T buf[MR * NR];
     for (idx pc = 0; pc < K; pc += kKC) {
         const idx kc = std::min(kKC, K - pc);
-        const bool load = pc > 0;
+        const bool add = pc > 0;
         pack_b<T, NR>(g.B, pc, kc, j0, nc, Bp);
         pack_a<T, MR>(g.A, i0, mc, pc, kc, Ap);
         for (idx jr = 0; jr < nc; jr += NR) {
@@ -164,14 +169,16 @@ PYNEURAL_ALWAYS_INLINE void tile_impl(const GemmArgs<T>& g, idx i0, idx mc, idx 
                 const idx mr = std::min<idx>(MR, mc - ir);
                 T* c = C.p + (i0 + ir) * C.rs + (j0 + jr) * C.cs;
                 if (mr == MR && nr == NR && C.cs == 1) {
-                    micro<T, MR, NV, VB>(kc, Ap + ir * kc, Bp + jr * kc, c, C.rs, load);
+                    micro<T, MR, NV, VB>(kc, Ap + ir * kc, Bp + jr * kc, c, C.rs, add);
                     continue;
                 }
-                // Edge or strided C: go through a local tile.
-                if (load)
+                // Edge or strided C: go through a local tile (padding zeroed, then discarded).
+                if (add) {
+                    for (int i = 0; i < MR * NR; ++i) buf[i] = T(0);
                     for (idx i = 0; i < mr; ++i)
                         for (idx j = 0; j < nr; ++j) buf[i * NR + j] = c[i * C.rs + j * C.cs];
-                micro<T, MR, NV, VB>(kc, Ap + ir * kc, Bp + jr * kc, buf, NR, load);
+                }
+                micro<T, MR, NV, VB>(kc, Ap + ir * kc, Bp + jr * kc, buf, NR, add);
                 for (idx i = 0; i < mr; ++i)
                     for (idx j = 0; j < nr; ++j) c[i * C.rs + j * C.cs] = buf[i * NR + j];
             }
@@ -240,25 +247,39 @@ const GemmImpl<T>& gemm_impl() {
     return impl;
 }
 
+// Tile grid from the problem size alone (never the thread count): even splits rounded to
+// the micro-tile. Rows come in blocks of at most kMC; for parallelism only the columns are
+// split further (down to kMinNC, until there are kMinTiles tiles): an extra column split
+// re-reads A, an extra row split would re-read all of B, the big operand in the
+// examples-as-columns layout (e.g. X of 12288 x 209 against W of 20 x 12288).
+inline void gemm_tiles(idx M, idx N, bool split, int mr, int nr, idx& mc, idx& nc) {
+    auto cdiv = [](idx a, idx b) { return (a + b - 1) / b; };
+    const idx tm = cdiv(M, kMC);
+    idx tn = cdiv(N, kNC);
+    while (split && tm * tn < kMinTiles && cdiv(N, tn * 2) >= kMinNC) tn *= 2;
+    mc = cdiv(cdiv(M, tm), mr) * mr;
+    nc = cdiv(cdiv(N, tn), nr) * nr;
+}
+
 template <class T, class Epi>
 void gemm_run(const GemmArgs<T>& g, Epi& epi) {
     const GemmImpl<T>& impl = gemm_impl<T>();
     const idx M = g.C.rows, N = g.C.cols, K = g.A.cols;
-    const bool par = double(M) * double(N) * double(K) >= kGemmParWork && num_threads() > 1;
-    idx mc = kMC, nc = kNC;
-    auto tiles = [&] { return ((M + mc - 1) / mc) * ((N + nc - 1) / nc); };
-    if (par) {
-        while (tiles() < kMinTiles && nc > kMinNC && nc / 2 >= impl.nr && (nc / 2) < N) nc /= 2;
-        while (tiles() < kMinTiles && mc > kMinMC && (mc / 2) % impl.mr == 0 && (mc / 2) < M) mc /= 2;
-    }
-    const idx tn = (N + nc - 1) / nc, ntiles = tiles();
-    const std::size_t per = std::size_t(kMC * kKC + kKC * kNC);
-    const int nt = par ? int(std::min<idx>(num_threads(), ntiles)) : 1;
+    const bool big = double(M) * double(N) * double(K) >= kGemmParWork;
+    idx mc = 0, nc = 0;
+    gemm_tiles(M, N, big, impl.mr, impl.nr, mc, nc);
+    const idx tn = (N + nc - 1) / nc, ntiles = ((M + mc - 1) / mc) * tn;
+    // Per-thread packing space for this tile size (parts rounded to 64 elements, so Bp
+    // stays 64-byte aligned).
+    auto round64 = [](idx n) { return (n + 63) / 64 * 64; };
+    const idx kc = std::min(K, kKC), a_len = round64(mc * kc);
+    const std::size_t per = std::size_t(a_len + round64(kc * nc));
+    const int nt = big ? int(std::min<idx>(num_threads(), ntiles)) : 1;
     T* pool = scratch(kScratchGemm).get<T>(per * std::size_t(nt));
     auto do_tile = [&](idx t, T* Ap) {
         const idx i0 = (t / tn) * mc, j0 = (t % tn) * nc;
         const idx m = std::min(mc, M - i0), n = std::min(nc, N - j0);
-        impl.tile(g, i0, m, j0, n, Ap, Ap + kMC * kKC);
+        impl.tile(g, i0, m, j0, n, Ap, Ap + a_len);
         epi(i0, i0 + m, j0, j0 + n);
     };
 #ifdef _OPENMP

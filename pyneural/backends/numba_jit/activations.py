@@ -1,6 +1,6 @@
-"""Activations: elementwise tiles for the pointwise ones, column tiles for softmax.
+"""Activations: row-segment loops for the pointwise ones, column tiles for softmax.
 
-Constants are made in the array dtype (``A.dtype.type``) so float32 arrays are computed in
+Constants are made in the array dtype (``a.dtype.type``) so float32 arrays are computed in
 float32, as NumPy does with Python-float scalars; a bare ``1.0`` would promote to float64.
 """
 
@@ -10,179 +10,177 @@ import numpy as np
 from numba import prange
 
 from ..contract import ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_SOFTMAX, ACT_TANH
-from ._jit import COL_BLOCK, PAR_MIN, kernel, n_tiles, par_kernel
+from ._jit import COLS, PAR_MIN, c_order, kernel, n_tiles, par_kernel, tile
 
 
 @kernel
-def forward_span(Z, A, act, alpha, i, j0, j1):
-    """``A[i, j0:j1] = g(Z[i, j0:j1])`` for a pointwise activation."""
-    one = A.dtype.type(1.0)
-    zero = A.dtype.type(0.0)
-    slope = A.dtype.type(alpha)
+def forward_row(z, a, act, alpha):
+    """``a[:] = g(z)`` on 1-D views, for a pointwise activation."""
+    one = a.dtype.type(1.0)
+    zero = a.dtype.type(0.0)
+    slope = a.dtype.type(alpha)
     if act == ACT_IDENTITY:
-        for j in range(j0, j1):
-            A[i, j] = Z[i, j]
+        for j in range(z.shape[0]):
+            a[j] = z[j]
     elif act == ACT_SIGMOID:
-        for j in range(j0, j1):
-            z = Z[i, j]
-            e = np.exp(-abs(z))  # exp of a non-positive number only: no overflow
-            A[i, j] = e / (one + e) if z < zero else one / (one + e)
+        for j in range(z.shape[0]):
+            x = z[j]
+            e = np.exp(-abs(x))  # exp of a non-positive number only: no overflow
+            a[j] = e / (one + e) if x < zero else one / (one + e)
     elif act == ACT_TANH:
-        for j in range(j0, j1):
-            A[i, j] = np.tanh(Z[i, j])
+        for j in range(z.shape[0]):
+            a[j] = np.tanh(z[j])
     elif act == ACT_RELU:
-        for j in range(j0, j1):
-            z = Z[i, j]
-            A[i, j] = z if z > zero else zero
+        for j in range(z.shape[0]):
+            x = z[j]
+            a[j] = x if x > zero else zero
     elif act == ACT_LEAKY_RELU:
-        for j in range(j0, j1):
-            z = Z[i, j]
-            A[i, j] = z if z > zero else slope * z
+        for j in range(z.shape[0]):
+            x = z[j]
+            a[j] = x if x > zero else slope * x
 
 
 @kernel
-def _backward_span(dA, Z, A, dZ, act, alpha, i, j0, j1):
-    """``dZ[i, j0:j1] = dA * g'(Z)`` for a pointwise activation (same products as the reference)."""
-    one = dZ.dtype.type(1.0)
-    zero = dZ.dtype.type(0.0)
-    slope = dZ.dtype.type(alpha)
+def _backward_row(da, z, a, dz, act, alpha):
+    """``dz[:] = da * g'(z)`` on 1-D views (the reference's products, in its order)."""
+    one = dz.dtype.type(1.0)
+    zero = dz.dtype.type(0.0)
+    slope = dz.dtype.type(alpha)
     if act == ACT_IDENTITY:
-        for j in range(j0, j1):
-            dZ[i, j] = dA[i, j]
+        for j in range(dz.shape[0]):
+            dz[j] = da[j]
     elif act == ACT_SIGMOID:
-        for j in range(j0, j1):
-            a = A[i, j]
-            dZ[i, j] = dA[i, j] * a * (one - a)
+        for j in range(dz.shape[0]):
+            dz[j] = da[j] * a[j] * (one - a[j])
     elif act == ACT_TANH:
-        for j in range(j0, j1):
-            a = A[i, j]
-            dZ[i, j] = dA[i, j] * (one - a * a)
+        for j in range(dz.shape[0]):
+            dz[j] = da[j] * (one - a[j] * a[j])
     elif act == ACT_RELU:
-        for j in range(j0, j1):
-            dZ[i, j] = dA[i, j] if Z[i, j] > zero else zero
+        for j in range(dz.shape[0]):
+            dz[j] = da[j] if z[j] > zero else zero
     elif act == ACT_LEAKY_RELU:
-        for j in range(j0, j1):
-            d = dA[i, j]
-            dZ[i, j] = d if Z[i, j] > zero else slope * d
+        for j in range(dz.shape[0]):
+            dz[j] = da[j] if z[j] > zero else slope * da[j]
 
 
 @kernel
 def _softmax_cols(Z, A, j0, j1):
     """Softmax of columns ``j0:j1``, walked row by row (contiguous for C order).
 
-    The two scratch vectors are one tile wide, not data sized. Each column's sum runs over
+    The two scratch vectors are one tile wide, not data sized. Each column sum runs over
     rows 0..n-1 in order, as NumPy's axis-0 sum of a C-ordered array does.
     """
     n = Z.shape[0]
-    w = j1 - j0
-    if n == 0 or w <= 0:
+    if n == 0 or j1 <= j0:
         return
-    mx = np.empty(w, A.dtype)
-    sm = np.zeros(w, A.dtype)
-    for j in range(w):
-        mx[j] = Z[0, j0 + j]
+    mx = Z[0, j0:j1].copy()
+    sm = np.zeros(j1 - j0, A.dtype)
     for i in range(1, n):
-        for j in range(w):
-            z = Z[i, j0 + j]
-            if z > mx[j] or z != z:  # propagate NaN like np.max
-                mx[j] = z
+        z = Z[i, j0:j1]
+        for j in range(z.shape[0]):
+            if z[j] > mx[j] or z[j] != z[j]:  # propagate NaN like np.max
+                mx[j] = z[j]
     for i in range(n):
-        for j in range(w):
-            e = np.exp(Z[i, j0 + j] - mx[j])
-            A[i, j0 + j] = e
+        z = Z[i, j0:j1]
+        a = A[i, j0:j1]
+        for j in range(a.shape[0]):
+            e = np.exp(z[j] - mx[j])
+            a[j] = e
             sm[j] += e
     for i in range(n):
-        for j in range(w):
-            A[i, j0 + j] = A[i, j0 + j] / sm[j]
+        a = A[i, j0:j1]
+        for j in range(a.shape[0]):
+            a[j] = a[j] / sm[j]
 
 
 @kernel
 def _softmax_backward_cols(dA, A, dZ, j0, j1):
-    """``dZ = A * (dA - sum_k dA_k A_k)`` for columns ``j0:j1``."""
+    """``dZ = A * (dA - sum_k dA_k A_k)`` for columns ``j0:j1`` (sums over rows in order)."""
     n = A.shape[0]
-    w = j1 - j0
-    if n == 0 or w <= 0:
+    if n == 0 or j1 <= j0:
         return
-    s = np.zeros(w, dZ.dtype)
+    s = np.zeros(j1 - j0, dZ.dtype)
     for i in range(n):
-        for j in range(w):
-            s[j] += dA[i, j0 + j] * A[i, j0 + j]
+        da = dA[i, j0:j1]
+        a = A[i, j0:j1]
+        for j in range(s.shape[0]):
+            s[j] += da[j] * a[j]
     for i in range(n):
-        for j in range(w):
-            dZ[i, j0 + j] = A[i, j0 + j] * (dA[i, j0 + j] - s[j])
+        da = dA[i, j0:j1]
+        a = A[i, j0:j1]
+        dz = dZ[i, j0:j1]
+        for j in range(s.shape[0]):
+            dz[j] = a[j] * (da[j] - s[j])
 
 
 @par_kernel
-def _forward_par(Z, A, act, alpha):
-    m = Z.shape[1]
-    nb = n_tiles(m, COL_BLOCK)
-    for t in prange(Z.shape[0] * nb):
-        i = t // nb
-        j0 = (t - i * nb) * COL_BLOCK
-        forward_span(Z, A, act, alpha, i, j0, min(j0 + COL_BLOCK, m))
-
-
-@par_kernel
-def _backward_par(dA, Z, A, dZ, act, alpha):
-    m = Z.shape[1]
-    nb = n_tiles(m, COL_BLOCK)
-    for t in prange(Z.shape[0] * nb):
-        i = t // nb
-        j0 = (t - i * nb) * COL_BLOCK
-        _backward_span(dA, Z, A, dZ, act, alpha, i, j0, min(j0 + COL_BLOCK, m))
-
-
-@par_kernel
-def _softmax_par(Z, A):
-    m = Z.shape[1]
-    for t in prange(n_tiles(m, COL_BLOCK)):
-        j0 = t * COL_BLOCK
-        _softmax_cols(Z, A, j0, min(j0 + COL_BLOCK, m))
-
-
-@par_kernel
-def _softmax_backward_par(dA, A, dZ):
-    m = A.shape[1]
-    for t in prange(n_tiles(m, COL_BLOCK)):
-        j0 = t * COL_BLOCK
-        _softmax_backward_cols(dA, A, dZ, j0, min(j0 + COL_BLOCK, m))
-
-
-@kernel
 def softmax(Z, A):
-    """Column softmax of the whole array; parallel over column tiles when large."""
+    """Column softmax of the whole array, parallel over column tiles when large."""
     m = Z.shape[1]
-    if Z.size >= PAR_MIN and m > COL_BLOCK:
-        _softmax_par(Z, A)
+    nt = (m + COLS - 1) // COLS
+    if Z.size >= PAR_MIN and nt > 1:
+        for t in prange(nt):
+            _softmax_cols(Z, A, t * COLS, min((t + 1) * COLS, m))
     else:
         _softmax_cols(Z, A, 0, m)
 
 
 @kernel
-def _forward(Z, A, act, alpha):
-    n, m = Z.shape
-    if act == ACT_SOFTMAX:
-        softmax(Z, A)
-    elif Z.size >= PAR_MIN:
-        _forward_par(Z, A, act, alpha)
-    else:
-        for i in range(n):
-            forward_span(Z, A, act, alpha, i, 0, m)
+def _forward_tile(Z, A, act, alpha, t):
+    i0, i1, j0, j1 = tile(t, Z.shape[0], Z.shape[1])
+    for i in range(i0, i1):
+        forward_row(Z[i, j0:j1], A[i, j0:j1], act, alpha)
 
 
 @kernel
-def _backward(dA, Z, A, dZ, act, alpha):
-    n, m = Z.shape
+def _backward_tile(dA, Z, A, dZ, act, alpha, t):
+    i0, i1, j0, j1 = tile(t, Z.shape[0], Z.shape[1])
+    for i in range(i0, i1):
+        _backward_row(dA[i, j0:j1], Z[i, j0:j1], A[i, j0:j1], dZ[i, j0:j1], act, alpha)
+
+
+@par_kernel
+def _forward(Z, A, act, alpha):
     if act == ACT_SOFTMAX:
-        if Z.size >= PAR_MIN and m > COL_BLOCK:
-            _softmax_backward_par(dA, A, dZ)
+        softmax(Z, A)
+        return
+    nt = n_tiles(Z.shape[0], Z.shape[1])
+    if Z.size >= PAR_MIN and nt > 1:
+        for t in prange(nt):
+            _forward_tile(Z, A, act, alpha, t)
+    else:
+        for t in range(nt):
+            _forward_tile(Z, A, act, alpha, t)
+
+
+@par_kernel
+def _backward(dA, Z, A, dZ, act, alpha):
+    m = Z.shape[1]
+    if act == ACT_SOFTMAX:
+        nt = (m + COLS - 1) // COLS
+        if Z.size >= PAR_MIN and nt > 1:
+            for t in prange(nt):
+                _softmax_backward_cols(dA, A, dZ, t * COLS, min((t + 1) * COLS, m))
         else:
             _softmax_backward_cols(dA, A, dZ, 0, m)
-    elif Z.size >= PAR_MIN:
-        _backward_par(dA, Z, A, dZ, act, alpha)
+        return
+    nt = n_tiles(Z.shape[0], m)
+    if Z.size >= PAR_MIN and nt > 1:
+        for t in prange(nt):
+            _backward_tile(dA, Z, A, dZ, act, alpha, t)
     else:
-        for i in range(n):
-            _backward_span(dA, Z, A, dZ, act, alpha, i, 0, m)
+        for t in range(nt):
+            _backward_tile(dA, Z, A, dZ, act, alpha, t)
+
+
+@kernel
+def _forward_any(Z, A, act, alpha):
+    _forward(Z[:, :], A[:, :], act, alpha)
+
+
+@kernel
+def _backward_any(dA, Z, A, dZ, act, alpha):
+    _backward(dA[:, :], Z[:, :], A[:, :], dZ[:, :], act, alpha)
 
 
 def check_act(act):
@@ -194,8 +192,10 @@ def check_act(act):
 
 
 def activation_forward(Z, A, act, alpha):
-    _forward(Z, A, check_act(act), float(alpha))
+    run = _forward if c_order(Z, A) else _forward_any
+    run(Z, A, check_act(act), float(alpha))
 
 
 def activation_backward(dA, Z, A, dZ, act, alpha):
-    _backward(dA, Z, A, dZ, check_act(act), float(alpha))
+    run = _backward if c_order(dA, Z, A, dZ) else _backward_any
+    run(dA, Z, A, dZ, check_act(act), float(alpha))

@@ -1,8 +1,8 @@
 """Inverted dropout: Philox mask and ``A * mask / keep_prob`` in one pass.
 
 Element ``(i, j)`` of an ``(n, m)`` array uses word ``idx % 4`` of block ``idx // 4`` with
-``idx = i * m + j``; a tile recomputes the block it starts in, so any tiling (and any
-thread count) draws the same mask.
+``idx = i * m + j``; every row segment recomputes the block it starts in, so any tiling
+(and any thread count) draws the same mask.
 """
 
 from __future__ import annotations
@@ -11,91 +11,89 @@ import numpy as np
 from numba import prange
 
 from ..reference.philox import keep_threshold
-from ._jit import COL_BLOCK, PAR_MIN, kernel, n_tiles, par_kernel
+from ._jit import PAR_MIN, c_order, kernel, n_tiles, par_kernel, tile
 from .philox import block_words
 
 _U64_ONE = np.uint64(1)
 
 
 @kernel
-def _forward_span(A, out, mask, threshold, keep_prob, key0, key1, step, layer, i, j0, j1):
+def _forward_tile(A, out, mask, threshold, keep_prob, key0, key1, step, layer, t):
+    n, m = A.shape
     kp = out.dtype.type(keep_prob)
     one = out.dtype.type(1.0)
     zero = out.dtype.type(0.0)
-    k0 = np.uint64(key0)
-    k1 = np.uint64(key1)
-    c2 = np.uint64(step)
-    c3 = np.uint64(layer)
-    idx = i * A.shape[1] + j0
-    block = np.uint64(idx // 4)
-    lane = idx % 4
-    words = block_words(block, c2, c3, k0, k1)
-    for j in range(j0, j1):
-        if lane == 4:
-            block += _U64_ONE
-            words = block_words(block, c2, c3, k0, k1)
-            lane = 0
-        keep = np.int64(words[lane]) < threshold
-        mask[i, j] = np.uint8(1) if keep else np.uint8(0)
-        # Multiply then divide, as the reference does (A * mask, then / keep_prob).
-        out[i, j] = (A[i, j] * (one if keep else zero)) / kp
-        lane += 1
+    k0, k1 = np.uint64(key0), np.uint64(key1)
+    c2, c3 = np.uint64(step), np.uint64(layer)
+    i0, i1, j0, j1 = tile(t, n, m)
+    for i in range(i0, i1):
+        a, o, mk = A[i, j0:j1], out[i, j0:j1], mask[i, j0:j1]
+        idx = i * m + j0
+        block = np.uint64(idx // 4)
+        lane = idx % 4
+        words = block_words(block, c2, c3, k0, k1)
+        for j in range(a.shape[0]):
+            if lane == 4:
+                block += _U64_ONE
+                words = block_words(block, c2, c3, k0, k1)
+                lane = 0
+            keep = np.int64(words[lane]) < threshold
+            mk[j] = np.uint8(1) if keep else np.uint8(0)
+            # Multiply then divide, as the reference does (A * mask, then / keep_prob).
+            o[j] = (a[j] * (one if keep else zero)) / kp
+            lane += 1
 
 
 @par_kernel
-def _forward_par(A, out, mask, threshold, keep_prob, key0, key1, step, layer):
-    m = A.shape[1]
-    nb = n_tiles(m, COL_BLOCK)
-    for t in prange(A.shape[0] * nb):
-        i = t // nb
-        j0 = (t - i * nb) * COL_BLOCK
-        _forward_span(A, out, mask, threshold, keep_prob, key0, key1, step, layer, i, j0, min(j0 + COL_BLOCK, m))
-
-
-@kernel
 def _forward(A, out, mask, threshold, keep_prob, key0, key1, step, layer):
-    n, m = A.shape
-    if A.size >= PAR_MIN:
-        _forward_par(A, out, mask, threshold, keep_prob, key0, key1, step, layer)
+    nt = n_tiles(A.shape[0], A.shape[1])
+    if A.size >= PAR_MIN and nt > 1:
+        for t in prange(nt):
+            _forward_tile(A, out, mask, threshold, keep_prob, key0, key1, step, layer, t)
     else:
-        for i in range(n):
-            _forward_span(A, out, mask, threshold, keep_prob, key0, key1, step, layer, i, 0, m)
+        for t in range(nt):
+            _forward_tile(A, out, mask, threshold, keep_prob, key0, key1, step, layer, t)
 
 
 @kernel
-def _apply_span(A, mask, out, keep_prob, i, j0, j1):
+def _apply_tile(A, mask, out, keep_prob, t):
     kp = out.dtype.type(keep_prob)
-    for j in range(j0, j1):
-        out[i, j] = (A[i, j] * out.dtype.type(mask[i, j])) / kp
+    i0, i1, j0, j1 = tile(t, A.shape[0], A.shape[1])
+    for i in range(i0, i1):
+        a, mk, o = A[i, j0:j1], mask[i, j0:j1], out[i, j0:j1]
+        for j in range(o.shape[0]):
+            o[j] = (a[j] * o.dtype.type(mk[j])) / kp
 
 
 @par_kernel
-def _apply_par(A, mask, out, keep_prob):
-    m = A.shape[1]
-    nb = n_tiles(m, COL_BLOCK)
-    for t in prange(A.shape[0] * nb):
-        i = t // nb
-        j0 = (t - i * nb) * COL_BLOCK
-        _apply_span(A, mask, out, keep_prob, i, j0, min(j0 + COL_BLOCK, m))
+def _apply(A, mask, out, keep_prob):
+    nt = n_tiles(A.shape[0], A.shape[1])
+    if A.size >= PAR_MIN and nt > 1:
+        for t in prange(nt):
+            _apply_tile(A, mask, out, keep_prob, t)
+    else:
+        for t in range(nt):
+            _apply_tile(A, mask, out, keep_prob, t)
 
 
 @kernel
-def _apply(A, mask, out, keep_prob):
-    n, m = A.shape
-    if A.size >= PAR_MIN:
-        _apply_par(A, mask, out, keep_prob)
-    else:
-        for i in range(n):
-            _apply_span(A, mask, out, keep_prob, i, 0, m)
+def _forward_any(A, out, mask, threshold, keep_prob, key0, key1, step, layer):
+    _forward(A[:, :], out[:, :], mask[:, :], threshold, keep_prob, key0, key1, step, layer)
+
+
+@kernel
+def _apply_any(A, mask, out, keep_prob):
+    _apply(A[:, :], mask[:, :], out[:, :], keep_prob)
 
 
 def dropout_forward(A, out, mask, keep_prob, seed, step, layer):
     seed = int(seed) & 0xFFFFFFFFFFFFFFFF
-    _forward(
+    run = _forward if c_order(A, out, mask) else _forward_any
+    run(
         A,
         out,
         mask,
-        keep_threshold(keep_prob),
+        keep_threshold(keep_prob),  # the reference's integer threshold (up to 2**32)
         float(keep_prob),
         seed & 0xFFFFFFFF,
         seed >> 32,
@@ -105,4 +103,5 @@ def dropout_forward(A, out, mask, keep_prob, seed, step, layer):
 
 
 def dropout_apply(A, mask, out, keep_prob):
-    _apply(A, mask, out, float(keep_prob))
+    run = _apply if c_order(A, mask, out) else _apply_any
+    run(A, mask, out, float(keep_prob))

@@ -1,8 +1,8 @@
 """Linear layer: loop GEMMs (no BLAS, so results do not depend on which BLAS is installed).
 
-Every output element is summed over the inner dimension in index order by one thread;
-threads only split output rows and column tiles, so results are identical for any thread
-count. Sums accumulate in the array dtype, like the BLAS call in the reference.
+Every output element is summed over the inner dimension in index order, by one thread;
+threads only split output tiles, so results are identical for any thread count (and for
+any tiling). Sums accumulate in the array dtype, like the BLAS call in the reference.
 """
 
 from __future__ import annotations
@@ -10,159 +10,195 @@ from __future__ import annotations
 from numba import prange
 
 from ..contract import ACT_SOFTMAX
-from ._jit import COL_BLOCK, PAR_MIN, PAR_MIN_FLOPS, kernel, n_tiles, par_kernel
-from .activations import check_act, forward_span, softmax
+from ._jit import PAR_MIN_FLOPS, c_order, kernel, n_tiles, par_kernel, tile
+from .activations import check_act, forward_row, softmax
 
 
 @kernel
-def _forward_span(W, A_prev, b, Z, A, act, alpha, i, j0, j1):
-    """``Z[i, j0:j1] = W[i] @ A_prev[:, j0:j1] + b[i]``, then the pointwise activation.
+def _gemm_tile(M, B, C, i0, i1, j0, j1):
+    """``C[i0:i1, j0:j1] = M[i0:i1] @ B[:, j0:j1]``, i-k-j order along rows of ``B``.
 
-    i-k-j order: the inner loop runs along a row of ``A_prev`` and of ``Z``.
+    Four output rows share each load of ``B[s, j]``; every element still gets
+    ``sum_s M[i, s] * B[s, j]`` added in order s = 0, 1, ...
     """
-    zero = Z.dtype.type(0.0)
-    for j in range(j0, j1):
-        Z[i, j] = zero
-    for k in range(W.shape[1]):
-        w = W[i, k]
-        for j in range(j0, j1):
-            Z[i, j] += w * A_prev[k, j]
-    bi = b[i, 0]
-    for j in range(j0, j1):
-        Z[i, j] += bi
-    if act != ACT_SOFTMAX:  # softmax needs whole columns: done after the GEMM
-        forward_span(Z, A, act, alpha, i, j0, j1)
+    zero = C.dtype.type(0.0)
+    i = i0
+    while i + 4 <= i1:
+        c0, c1, c2, c3 = C[i, j0:j1], C[i + 1, j0:j1], C[i + 2, j0:j1], C[i + 3, j0:j1]
+        c0[:] = zero
+        c1[:] = zero
+        c2[:] = zero
+        c3[:] = zero
+        for s in range(M.shape[1]):
+            w0, w1, w2, w3 = M[i, s], M[i + 1, s], M[i + 2, s], M[i + 3, s]
+            b = B[s, j0:j1]
+            for j in range(b.shape[0]):
+                x = b[j]
+                c0[j] += w0 * x
+                c1[j] += w1 * x
+                c2[j] += w2 * x
+                c3[j] += w3 * x
+        i += 4
+    while i < i1:
+        c = C[i, j0:j1]
+        c[:] = zero
+        for s in range(M.shape[1]):
+            w = M[i, s]
+            b = B[s, j0:j1]
+            for j in range(b.shape[0]):
+                c[j] += w * b[j]
+        i += 1
+
+
+@kernel
+def _forward_tile(W, A_prev, b, Z, A, act, alpha, t):
+    i0, i1, j0, j1 = tile(t, Z.shape[0], Z.shape[1])
+    _gemm_tile(W, A_prev, Z, i0, i1, j0, j1)
+    for i in range(i0, i1):
+        z = Z[i, j0:j1]
+        bi = b[i, 0]
+        for j in range(z.shape[0]):
+            z[j] += bi  # added after the full sum, as matmul-then-add does
+        if act != ACT_SOFTMAX:  # softmax needs whole columns: done after the GEMM
+            forward_row(z, A[i, j0:j1], act, alpha)
 
 
 @par_kernel
-def _forward_par(W, A_prev, b, Z, A, act, alpha):
-    m = Z.shape[1]
-    nb = n_tiles(m, COL_BLOCK)
-    for t in prange(Z.shape[0] * nb):
-        i = t // nb
-        j0 = (t - i * nb) * COL_BLOCK
-        _forward_span(W, A_prev, b, Z, A, act, alpha, i, j0, min(j0 + COL_BLOCK, m))
-
-
-@kernel
 def _forward(W, A_prev, b, Z, A, act, alpha):
     n, m = Z.shape
-    if n * m * W.shape[1] >= PAR_MIN_FLOPS:
-        _forward_par(W, A_prev, b, Z, A, act, alpha)
+    nt = n_tiles(n, m)
+    if n * m * W.shape[1] >= PAR_MIN_FLOPS and nt > 1:
+        for t in prange(nt):
+            _forward_tile(W, A_prev, b, Z, A, act, alpha, t)
     else:
-        for i in range(n):
-            _forward_span(W, A_prev, b, Z, A, act, alpha, i, 0, m)
+        for t in range(nt):
+            _forward_tile(W, A_prev, b, Z, A, act, alpha, t)
     if act == ACT_SOFTMAX:
         softmax(Z, A)
 
 
 @kernel
-def _param_grads_span(dZ, A_prev, W, dW, db, lambd, i, k0, k1):
-    """``dW[i, k0:k1]`` as row-by-row dot products (both operands walk along ``m``);
-    the tile starting at column 0 also does ``db[i]``."""
+def _dw_tile(dZ, A_prev, W, dW, lambd, t):
+    """``dW[i, k] = (dZ[i] . A_prev[k]) / m + (lambd / m) * W[i, k]`` over one tile.
+
+    Dot products along ``m`` (both operands contiguous in C order); four run together
+    for instruction-level parallelism, each still summed in order j = 0, 1, ...
+    """
+    i0, i1, k0, k1 = tile(t, dW.shape[0], dW.shape[1])
     m = A_prev.shape[1]
     m_t = dW.dtype.type(m)
     reg = dW.dtype.type(lambd / m)  # (lambd / m) in float64, then the array dtype
-    for k in range(k0, k1):
-        acc = dW.dtype.type(0.0)
-        for j in range(m):
-            acc += dZ[i, j] * A_prev[k, j]
-        dW[i, k] = acc / m_t + reg * W[i, k]
-    if k0 == 0:
-        acc = db.dtype.type(0.0)
-        for j in range(m):
-            acc += dZ[i, j]
-        db[i, 0] = acc / m_t
+    zero = dW.dtype.type(0.0)
+    for i in range(i0, i1):
+        dz = dZ[i]
+        k = k0
+        while k + 4 <= k1:
+            a0, a1, a2, a3 = A_prev[k], A_prev[k + 1], A_prev[k + 2], A_prev[k + 3]
+            s0 = s1 = s2 = s3 = zero
+            for j in range(m):
+                d = dz[j]
+                s0 += d * a0[j]
+                s1 += d * a1[j]
+                s2 += d * a2[j]
+                s3 += d * a3[j]
+            dW[i, k] = s0 / m_t + reg * W[i, k]
+            dW[i, k + 1] = s1 / m_t + reg * W[i, k + 1]
+            dW[i, k + 2] = s2 / m_t + reg * W[i, k + 2]
+            dW[i, k + 3] = s3 / m_t + reg * W[i, k + 3]
+            k += 4
+        while k < k1:
+            a = A_prev[k]
+            s = zero
+            for j in range(m):
+                s += dz[j] * a[j]
+            dW[i, k] = s / m_t + reg * W[i, k]
+            k += 1
 
 
 @par_kernel
-def _param_grads_par(dZ, A_prev, W, dW, db, lambd):
-    k = dW.shape[1]
-    nb = n_tiles(k, COL_BLOCK)
-    for t in prange(dW.shape[0] * nb):
-        i = t // nb
-        k0 = (t - i * nb) * COL_BLOCK
-        _param_grads_span(dZ, A_prev, W, dW, db, lambd, i, k0, min(k0 + COL_BLOCK, k))
-
-
-@kernel
 def _param_grads(dZ, A_prev, W, dW, db, lambd):
     n, k = dW.shape
-    if n * k * A_prev.shape[1] >= PAR_MIN_FLOPS:
-        _param_grads_par(dZ, A_prev, W, dW, db, lambd)
+    m = A_prev.shape[1]
+    nt = n_tiles(n, k)
+    if n * k * m >= PAR_MIN_FLOPS and nt > 1:
+        for t in prange(nt):
+            _dw_tile(dZ, A_prev, W, dW, lambd, t)
     else:
-        for i in range(n):
-            # k0 = 0 also when k == 0, so db is still written
-            _param_grads_span(dZ, A_prev, W, dW, db, lambd, i, 0, k)
+        for t in range(nt):
+            _dw_tile(dZ, A_prev, W, dW, lambd, t)
+    m_t = db.dtype.type(m)
+    for i in range(n):  # n*m adds: small next to the n*k*m GEMM
+        dz = dZ[i]
+        s = db.dtype.type(0.0)
+        for j in range(m):
+            s += dz[j]
+        db[i, 0] = s / m_t
 
 
 @kernel
-def _input_grad_span(W, dZ, dA_prev, k, j0, j1):
-    """``dA_prev[k, j0:j1] = W[:, k] @ dZ[:, j0:j1]``, summed over rows of ``dZ`` in order."""
-    zero = dA_prev.dtype.type(0.0)
-    for j in range(j0, j1):
-        dA_prev[k, j] = zero
-    for i in range(W.shape[0]):
-        w = W[i, k]
-        for j in range(j0, j1):
-            dA_prev[k, j] += w * dZ[i, j]
+def _input_tile(W, dZ, dA_prev, t):
+    i0, i1, j0, j1 = tile(t, dA_prev.shape[0], dA_prev.shape[1])
+    _gemm_tile(W.T, dZ, dA_prev, i0, i1, j0, j1)
 
 
 @par_kernel
-def _input_grad_par(W, dZ, dA_prev):
-    m = dA_prev.shape[1]
-    nb = n_tiles(m, COL_BLOCK)
-    for t in prange(dA_prev.shape[0] * nb):
-        k = t // nb
-        j0 = (t - k * nb) * COL_BLOCK
-        _input_grad_span(W, dZ, dA_prev, k, j0, min(j0 + COL_BLOCK, m))
-
-
-@kernel
 def _input_grad(W, dZ, dA_prev):
     k, m = dA_prev.shape
-    if k * m * W.shape[0] >= PAR_MIN_FLOPS:
-        _input_grad_par(W, dZ, dA_prev)
+    nt = n_tiles(k, m)
+    if k * m * W.shape[0] >= PAR_MIN_FLOPS and nt > 1:
+        for t in prange(nt):
+            _input_tile(W, dZ, dA_prev, t)
     else:
-        for kk in range(k):
-            _input_grad_span(W, dZ, dA_prev, kk, 0, m)
-
-
-@par_kernel
-def _subtract_par(AL, Y, dZ):
-    for i in prange(dZ.shape[0]):
-        for j in range(dZ.shape[1]):
-            dZ[i, j] = AL[i, j] - Y[i, j]
+        for t in range(nt):
+            _input_tile(W, dZ, dA_prev, t)
 
 
 @kernel
 def _output_delta(AL, Y, dZ):
-    if dZ.size >= PAR_MIN:
-        _subtract_par(AL, Y, dZ)
-    else:
-        for i in range(dZ.shape[0]):
-            for j in range(dZ.shape[1]):
-                dZ[i, j] = AL[i, j] - Y[i, j]
+    # Serial: the output layer is a few rows, and a subtraction is memory-bound anyway.
+    for i in range(dZ.shape[0]):
+        a, y, d = AL[i], Y[i], dZ[i]
+        for j in range(d.shape[0]):
+            d[j] = a[j] - y[j]
 
 
 @kernel
 def _output_delta_labels(AL, labels, dZ):
     one = dZ.dtype.type(1.0)
     for i in range(dZ.shape[0]):
-        for j in range(dZ.shape[1]):
-            dZ[i, j] = AL[i, j]
+        a, d = AL[i], dZ[i]
+        for j in range(d.shape[0]):
+            d[j] = a[j]
     for j in range(dZ.shape[1]):
         dZ[labels[j], j] -= one
 
 
+@kernel
+def _forward_any(W, A_prev, b, Z, A, act, alpha):
+    _forward(W[:, :], A_prev[:, :], b[:, :], Z[:, :], A[:, :], act, alpha)
+
+
+@kernel
+def _param_grads_any(dZ, A_prev, W, dW, db, lambd):
+    _param_grads(dZ[:, :], A_prev[:, :], W[:, :], dW[:, :], db[:, :], lambd)
+
+
+@kernel
+def _input_grad_any(W, dZ, dA_prev):
+    _input_grad(W[:, :], dZ[:, :], dA_prev[:, :])
+
+
 def linear_forward(W, A_prev, b, Z, A, act, alpha):
-    _forward(W, A_prev, b, Z, A, check_act(act), float(alpha))
+    run = _forward if c_order(W, A_prev, b, Z, A) else _forward_any
+    run(W, A_prev, b, Z, A, check_act(act), float(alpha))
 
 
 def linear_backward(dZ, A_prev, W, dW, db, dA_prev, lambd):
-    _param_grads(dZ, A_prev, W, dW, db, float(lambd))
+    run = _param_grads if c_order(dZ, A_prev, W, dW, db) else _param_grads_any
+    run(dZ, A_prev, W, dW, db, float(lambd))
     if dA_prev is not None:  # the first layer needs no input gradient
-        _input_grad(W, dZ, dA_prev)
+        run = _input_grad if c_order(W, dZ, dA_prev) else _input_grad_any
+        run(W, dZ, dA_prev)
 
 
 def output_delta(AL, Y, dZ):

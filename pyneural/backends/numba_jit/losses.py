@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from ._jit import PAR_MIN, RED_CHUNK, kernel, par_kernel
+from ._jit import PAR_MIN, RED_CHUNK, c_order, kernel, par_kernel
 
 _BCE, _CE, _MSE, _SQUARES = 0, 1, 2, 3
 _TINY32 = float(np.finfo(np.float32).tiny)
@@ -36,51 +36,45 @@ def _chunk_sum(kind, AL, Y, start, stop):
     tiny = _tiny(AL)
     acc = 0.0
     pos = start
-    while pos < stop:
+    while pos < stop:  # one row segment per pass
         i = pos // m
         j0 = pos - i * m
         j1 = min(m, j0 + (stop - pos))
+        a, y = AL[i, j0:j1], Y[i, j0:j1]
         if kind == _BCE:
-            for j in range(j0, j1):
-                a = AL[i, j]
-                y = np.float64(Y[i, j])
-                acc += y * _log_clamped(a, tiny) + (1.0 - y) * _log_clamped(one - a, tiny)
+            for j in range(a.shape[0]):
+                yj = np.float64(y[j])
+                acc += yj * _log_clamped(a[j], tiny) + (1.0 - yj) * _log_clamped(one - a[j], tiny)
         elif kind == _CE:
-            for j in range(j0, j1):
-                y = np.float64(Y[i, j])
-                acc += y * _log_clamped(AL[i, j], tiny) if y != 0.0 else 0.0
+            for j in range(a.shape[0]):
+                yj = np.float64(y[j])
+                acc += yj * _log_clamped(a[j], tiny) if yj != 0.0 else 0.0
         elif kind == _MSE:
-            for j in range(j0, j1):
-                d = np.float64(AL[i, j]) - np.float64(Y[i, j])
+            for j in range(a.shape[0]):
+                d = np.float64(a[j]) - np.float64(y[j])
                 acc += d * d
         else:
-            for j in range(j0, j1):
-                w = np.float64(AL[i, j])
+            for j in range(a.shape[0]):
+                w = np.float64(a[j])
                 acc += w * w
         pos += j1 - j0
     return acc
 
 
 @par_kernel
-def _reduce_par(kind, AL, Y, n_chunks, total_len):
-    part = np.empty(n_chunks)
-    for c in prange(n_chunks):
-        part[c] = _chunk_sum(kind, AL, Y, c * RED_CHUNK, min((c + 1) * RED_CHUNK, total_len))
-    total = 0.0
-    for c in range(n_chunks):  # combined in chunk order
-        total += part[c]
-    return total
-
-
-@kernel
 def _reduce(kind, AL, Y):
-    total_len = AL.shape[0] * AL.shape[1]
-    n_chunks = (total_len + RED_CHUNK - 1) // RED_CHUNK
-    if total_len >= PAR_MIN and n_chunks > 1:
-        return _reduce_par(kind, AL, Y, n_chunks, total_len)
+    size = AL.shape[0] * AL.shape[1]
+    n_chunks = (size + RED_CHUNK - 1) // RED_CHUNK
     total = 0.0
-    for c in range(n_chunks):
-        total += _chunk_sum(kind, AL, Y, c * RED_CHUNK, min((c + 1) * RED_CHUNK, total_len))
+    if size >= PAR_MIN and n_chunks > 1:
+        part = np.empty(n_chunks)  # one float64 per chunk
+        for c in prange(n_chunks):
+            part[c] = _chunk_sum(kind, AL, Y, c * RED_CHUNK, min((c + 1) * RED_CHUNK, size))
+        for c in range(n_chunks):  # combined in chunk order, as the serial path does
+            total += part[c]
+    else:
+        for c in range(n_chunks):
+            total += _chunk_sum(kind, AL, Y, c * RED_CHUNK, min((c + 1) * RED_CHUNK, size))
     return total
 
 
@@ -94,44 +88,51 @@ def _labels_chunk(AL, labels, j0, j1):
 
 
 @par_kernel
-def _labels_par(AL, labels, n_chunks):
+def _labels_sum(AL, labels):
     m = AL.shape[1]
-    part = np.empty(n_chunks)
-    for c in prange(n_chunks):
-        part[c] = _labels_chunk(AL, labels, c * RED_CHUNK, min((c + 1) * RED_CHUNK, m))
+    n_chunks = (m + RED_CHUNK - 1) // RED_CHUNK
     total = 0.0
-    for c in range(n_chunks):
-        total += part[c]
+    if m >= PAR_MIN and n_chunks > 1:
+        part = np.empty(n_chunks)
+        for c in prange(n_chunks):
+            part[c] = _labels_chunk(AL, labels, c * RED_CHUNK, min((c + 1) * RED_CHUNK, m))
+        for c in range(n_chunks):
+            total += part[c]
+    else:
+        for c in range(n_chunks):
+            total += _labels_chunk(AL, labels, c * RED_CHUNK, min((c + 1) * RED_CHUNK, m))
     return total
 
 
 @kernel
-def _labels_sum(AL, labels):
-    m = AL.shape[1]
-    n_chunks = (m + RED_CHUNK - 1) // RED_CHUNK
-    if m >= PAR_MIN and n_chunks > 1:
-        return _labels_par(AL, labels, n_chunks)
-    total = 0.0
-    for c in range(n_chunks):
-        total += _labels_chunk(AL, labels, c * RED_CHUNK, min((c + 1) * RED_CHUNK, m))
-    return total
+def _reduce_any(kind, AL, Y):
+    return _reduce(kind, AL[:, :], Y[:, :])
+
+
+@kernel
+def _labels_sum_any(AL, labels):
+    return _labels_sum(AL[:, :], labels)
+
+
+def _sum(kind, AL, Y):
+    return (_reduce if c_order(AL, Y) else _reduce_any)(kind, AL, Y)
 
 
 def bce_cost(AL, Y):
-    return -_reduce(_BCE, AL, Y)
+    return -_sum(_BCE, AL, Y)
 
 
 def softmax_ce_cost(AL, Y):
-    return -_reduce(_CE, AL, Y)
+    return -_sum(_CE, AL, Y)
 
 
 def softmax_ce_labels_cost(AL, labels):
-    return -_labels_sum(AL, labels)
+    return -(_labels_sum if c_order(AL) else _labels_sum_any)(AL, labels)
 
 
 def mse_cost(AL, Y):
-    return _reduce(_MSE, AL, Y)
+    return _sum(_MSE, AL, Y)
 
 
 def sum_squares(W):
-    return _reduce(_SQUARES, W, W)
+    return _sum(_SQUARES, W, W)

@@ -23,44 +23,40 @@ def _span(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2, j0, j1):
     b1, c1 = t(beta1), t(1.0 - beta1)
     b2, c2 = t(beta2), t(1.0 - beta2)
     bc1_t, bc2_t = t(bc1), t(bc2)
+    # Views indexed from 0, so the loops vectorise (see _jit).
+    p, g, v, s = param[j0:j1], grad[j0:j1], v[j0:j1], s[j0:j1]
     if kind == _GD:
-        for j in range(j0, j1):
-            param[j] -= lr_t * grad[j]
+        for j in range(p.shape[0]):
+            p[j] -= lr_t * g[j]
     elif kind == _MOMENTUM:
-        for j in range(j0, j1):
-            v[j] = v[j] * b1 + c1 * grad[j]
-            param[j] -= lr_t * v[j]
+        for j in range(p.shape[0]):
+            v[j] = v[j] * b1 + c1 * g[j]
+            p[j] -= lr_t * v[j]
     elif kind == _RMSPROP:
-        for j in range(j0, j1):
-            g = grad[j]
-            s[j] = s[j] * b2 + c2 * g * g
-            param[j] -= lr_t * g / (np.sqrt(s[j]) + eps_t)
+        for j in range(p.shape[0]):
+            s[j] = s[j] * b2 + c2 * g[j] * g[j]
+            p[j] -= lr_t * g[j] / (np.sqrt(s[j]) + eps_t)
     else:
         inside = kind == _ADAM_EPS_INSIDE
-        for j in range(j0, j1):
-            g = grad[j]
-            v[j] = v[j] * b1 + c1 * g
-            s[j] = s[j] * b2 + c2 * g * g
+        for j in range(p.shape[0]):
+            v[j] = v[j] * b1 + c1 * g[j]
+            s[j] = s[j] * b2 + c2 * g[j] * g[j]
             v_hat = v[j] / bc1_t
             s_hat = s[j] / bc2_t
             denom = np.sqrt(s_hat + eps_t) if inside else np.sqrt(s_hat) + eps_t
-            param[j] -= lr_t * v_hat / denom
+            p[j] -= lr_t * v_hat / denom
 
 
 @par_kernel
-def _update_par(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2):
-    size = param.shape[0]
-    for c in prange((size + RED_CHUNK - 1) // RED_CHUNK):
-        j0 = c * RED_CHUNK
-        _span(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2, j0, min(j0 + RED_CHUNK, size))
-
-
-@kernel
 def _update(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2):
-    if param.shape[0] >= PAR_MIN:
-        _update_par(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2)
+    size = param.shape[0]
+    n_chunks = (size + RED_CHUNK - 1) // RED_CHUNK
+    if size >= PAR_MIN and n_chunks > 1:
+        for c in prange(n_chunks):
+            j0 = c * RED_CHUNK
+            _span(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2, j0, min(j0 + RED_CHUNK, size))
     else:
-        _span(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2, 0, param.shape[0])
+        _span(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2, 0, size)
 
 
 def gd_update(param, grad, lr):

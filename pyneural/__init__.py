@@ -10,9 +10,23 @@ only when its backend is used.
 
 from __future__ import annotations
 
-from . import data, datasets, functional, kernels, metrics, schedules, tune
+from . import (
+    callbacks,
+    data,
+    datasets,
+    functional,
+    kernels,
+    layers,
+    losses,
+    metrics,
+    optimizers,
+    schedules,
+    tune,
+)
 from ._config import config, show_config
 from ._threads import get_num_threads, set_num_threads
+from .gradcheck import GradientCheckResult, gradient_check
+from .model import Sequential, load
 from .backends import (
     BackendUnavailableError,
     available_backends,
@@ -25,6 +39,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackendUnavailableError",
+    "GradientCheckResult",
+    "Sequential",
+    "callbacks",
+    "gradient_check",
+    "layers",
+    "load",
+    "losses",
+    "optimizers",
     "available_backends",
     "config",
     "data",

@@ -27,6 +27,9 @@ __all__ = [
     "activation_code",
     "activation_forward",
     "adam_update",
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "batchnorm_inference",
     "cost",
     "dropout_apply",
     "dropout_forward",
@@ -342,3 +345,57 @@ def adam_update(param, grad, v, s, t, lr=0.001, beta1=0.9, beta2=0.999, epsilon=
         p, g, vf, sf, _lr(lr), _beta(beta1, "beta1"), _beta(beta2, "beta2"), eps, int(t),
         bool(eps_inside_sqrt),
     )
+
+
+# -------------------------------------------------------------------------- batch norm
+
+
+def _check_bn_vectors(n, dt, **vectors):
+    out = []
+    for name, v in vectors.items():
+        v = as_float(v, name, ndim=None)
+        if v.shape == (n,):
+            v = v.reshape(n, 1)
+        if v.shape != (n, 1):
+            raise ValueError(f"{name} must have shape ({n}, 1), got {v.shape}")
+        out.append(cast(v, dt))
+    return out
+
+
+def batchnorm_forward(Z, gamma, beta, epsilon=1e-5, *, backend=None):
+    """Batch normalisation over the columns (examples) of ``Z (n, m)`` with batch statistics.
+    Returns ``(out, Zn, mean, var)``: ``out = gamma * Zn + beta``, ``Zn = (Z - mean)/√(var + ε)``."""
+    Z = as_float(Z, "Z")
+    n = Z.shape[0]
+    gamma, beta = _check_bn_vectors(n, Z.dtype, gamma=gamma, beta=beta)
+    eps = check_number(epsilon, "epsilon", minimum=0.0, strict=True)
+    out, Zn = np.empty(Z.shape, Z.dtype), np.empty(Z.shape, Z.dtype)
+    mean, var = np.empty((n, 1), Z.dtype), np.empty((n, 1), Z.dtype)
+    get_backend(backend).batchnorm_forward(Z, gamma, beta, Zn, out, mean, var, eps)
+    return out, Zn, mean, var
+
+
+def batchnorm_inference(Z, gamma, beta, mean, var, epsilon=1e-5, *, backend=None):
+    """``gamma * (Z - mean)/√(var + ε) + beta`` with given (running) statistics."""
+    Z = as_float(Z, "Z")
+    n = Z.shape[0]
+    gamma, beta, mean, var = _check_bn_vectors(n, Z.dtype, gamma=gamma, beta=beta, mean=mean, var=var)
+    eps = check_number(epsilon, "epsilon", minimum=0.0, strict=True)
+    out = np.empty(Z.shape, Z.dtype)
+    get_backend(backend).batchnorm_inference(Z, gamma, beta, mean, var, out, eps)
+    return out
+
+
+def batchnorm_backward(dout, Zn, gamma, var, epsilon=1e-5, *, backend=None):
+    """Returns ``(dZ, dgamma, dbeta)`` (per-example ``dZ``, batch-mean parameter gradients)."""
+    dout = as_float(dout, "dout")
+    Zn = cast(as_float(Zn, "Zn"), dout.dtype)
+    if Zn.shape != dout.shape:
+        raise ValueError(f"Zn must have the shape of dout {dout.shape}, got {Zn.shape}")
+    n = dout.shape[0]
+    gamma, var = _check_bn_vectors(n, dout.dtype, gamma=gamma, var=var)
+    eps = check_number(epsilon, "epsilon", minimum=0.0, strict=True)
+    dZ = np.empty(dout.shape, dout.dtype)
+    dgamma, dbeta = np.empty((n, 1), dout.dtype), np.empty((n, 1), dout.dtype)
+    get_backend(backend).batchnorm_backward(dout, Zn, gamma, var, dZ, dgamma, dbeta, eps)
+    return dZ, dgamma, dbeta

@@ -151,3 +151,16 @@ def dtype(request):
 def rng():
     """A fixed-seed generator, fresh for each test (results do not depend on test order)."""
     return np.random.default_rng(RNG_SEED)
+
+
+@pytest.fixture
+def require_backend():
+    """Call with a backend name: skips the test when that backend cannot load (with
+    PYNEURAL_REQUIRE_CORE=1 the session has already failed in that case)."""
+
+    def _require(name):
+        _, reason = _load_status(name)
+        if reason is not None:
+            pytest.skip(reason)
+
+    return _require

@@ -18,6 +18,7 @@ void bind_activations(py::module_& m);
 void bind_linear(py::module_& m);
 void bind_losses(py::module_& m);
 void bind_dropout(py::module_& m);
+void bind_batchnorm(py::module_& m);
 void bind_optimizers(py::module_& m);
 
 [[noreturn]] inline void type_fail(const char* op, const std::string& msg) {

@@ -75,5 +75,6 @@ PYBIND11_MODULE(_core, m) {
     bind_linear(m);
     bind_losses(m);
     bind_dropout(m);
+    bind_batchnorm(m);
     bind_optimizers(m);
 }

@@ -125,6 +125,30 @@ def dropout_apply(A, mask, out, keep_prob):
     course-compatible mask drawn elsewhere)."""
 
 
+def batchnorm_forward(Z, gamma, beta, Zn, out, mean, var, eps):
+    """Batch normalisation in training (the notes' algorithm), per feature row over the batch.
+
+    ``mean[:] = (1/m) Σ_j Z[:, j]``; ``var[:] = (1/m) Σ_j (Z[:, j] - mean)²`` (two passes);
+    ``Zn[:] = (Z - mean) / sqrt(var + eps)``; ``out[:] = gamma * Zn + beta``.
+    ``Z``, ``Zn``, ``out`` are ``(n, m)``; ``gamma``, ``beta``, ``mean``, ``var`` are ``(n, 1)``.
+    """
+
+
+def batchnorm_inference(Z, gamma, beta, mean, var, out, eps):
+    """Batch normalisation at test time with given (running) statistics:
+    ``out[:] = gamma * (Z - mean) / sqrt(var + eps) + beta``."""
+
+
+def batchnorm_backward(dout, Zn, gamma, var, dZ, dgamma, dbeta, eps):
+    """Gradients of :func:`batchnorm_forward`, in the pipeline's convention: ``dout`` and
+    ``dZ`` are per-example gradients (``m`` times ``∂J/∂·``, as ``AL - Y`` is), parameter
+    gradients are means over the batch (as ``linear_backward``'s ``dW`` and ``db``).
+
+    ``dbeta[:] = (1/m) Σ_j dout``; ``dgamma[:] = (1/m) Σ_j dout * Zn``;
+    ``dZ[:] = gamma / sqrt(var + eps) * (dout - dbeta - Zn * dgamma)``.
+    """
+
+
 def gd_update(param, grad, lr):
     """In place: ``param -= lr * grad``. 1-D contiguous arrays of equal length."""
 
@@ -162,6 +186,9 @@ OPS = (
     "sum_squares",
     "dropout_forward",
     "dropout_apply",
+    "batchnorm_forward",
+    "batchnorm_inference",
+    "batchnorm_backward",
     "gd_update",
     "momentum_update",
     "rmsprop_update",

@@ -18,6 +18,9 @@ __all__ = [
     "activation_backward",
     "activation_forward",
     "adam_update",
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "batchnorm_inference",
     "bce_cost",
     "build_info",
     "dropout_apply",
@@ -92,6 +95,18 @@ def dropout_forward(A, out, mask, keep_prob, seed, step, layer):
 
 def dropout_apply(A, mask, out, keep_prob):
     _core.dropout_apply(A, mask, out, keep_prob)
+
+
+def batchnorm_forward(Z, gamma, beta, Zn, out, mean, var, eps):
+    _core.batchnorm_forward(Z, gamma, beta, Zn, out, mean, var, eps)
+
+
+def batchnorm_inference(Z, gamma, beta, mean, var, out, eps):
+    _core.batchnorm_inference(Z, gamma, beta, mean, var, out, eps)
+
+
+def batchnorm_backward(dout, Zn, gamma, var, dZ, dgamma, dbeta, eps):
+    _core.batchnorm_backward(dout, Zn, gamma, var, dZ, dgamma, dbeta, eps)
 
 
 def gd_update(param, grad, lr):

@@ -1,8 +1,9 @@
 """The ``numba`` backend: the kernel contract as Numba nopython loops.
 
 Imported only by ``pyneural.backends.load("numba")``, so ``import pyneural`` never pays for
-importing Numba. Kernels compile on first use for each argument type combination (dtype and
-memory layout) and are cached on disk (``cache=True``), so later processes reuse them.
+importing Numba. Each kernel compiles on first use, at most twice per dtype (one version for
+C-contiguous arrays, one for any other layout; see :mod:`._jit`), and is cached on disk
+(``cache=True``), so later processes reuse it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numba
 
 from .activations import activation_backward, activation_forward
+from .batchnorm import batchnorm_backward, batchnorm_forward, batchnorm_inference
 from .dropout import dropout_apply, dropout_forward
 from .linear import linear_backward, linear_forward, output_delta, output_delta_labels
 from .losses import bce_cost, mse_cost, softmax_ce_cost, softmax_ce_labels_cost, sum_squares
@@ -22,6 +24,9 @@ __all__ = [
     "activation_backward",
     "activation_forward",
     "adam_update",
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "batchnorm_inference",
     "bce_cost",
     "dropout_apply",
     "dropout_forward",

@@ -1,14 +1,18 @@
-"""Shared Numba settings and the tiling every 2-D kernel uses.
+"""Shared Numba settings, the tiling every 2-D kernel uses, and lazily typed entry kernels.
 
 Inner loops run over 1-D row views (``Z[i, j0:j1]``) indexed from 0: Numba then knows the
 index is non-negative, drops its negative-index wraparound and LLVM can vectorise the loop
 (with ``range(j0, j1)`` on the 2-D array it cannot).
 
-Layouts: Numba compiles one specialisation per combination of argument layouts. The public
-wrappers send all-C-contiguous calls to the kernels directly (the fast, vectorised
-specialisation) and everything else through a small ``*_any`` entry that re-views the
-arrays as ``X[:, :]`` (layout 'A'), so F-ordered, padded, strided and negative-stride
-inputs all share one more specialisation per dtype instead of one per combination.
+Layouts: left to itself, Numba compiles one specialisation per combination of dtype, layout
+(C/F/A) and read-only flag of every array argument, which for the layouts the tests feed
+means hundreds of compilations on a cold cache. So every kernel the wrappers call is an
+:class:`Entry` with fixed argument types and exactly two versions per dtype, each compiled
+on first use (and cached on disk): ``fast`` takes C-contiguous arrays (the vectorised code
+for the common case) and ``general`` takes layout 'A' (F order, padded, strided,
+negative-stride, any mix). Inputs are typed read-only, which writable arrays convert to,
+so read-only and writable inputs share a version too. Nothing is copied. Helpers called
+from inside kernels stay ordinary ``@kernel`` functions, typed by their callers.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import hashlib
 import os
 
 import numba
+import numpy as np
+from numba import types
 
 #: Never fastmath: it lets LLVM reassociate sums and fuse multiply-adds, which breaks the
 #: "same formulas as the reference, identical results for any thread count" contract.
@@ -76,13 +82,8 @@ _OPTIONS = dict(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 
 
 def kernel(fn):
-    """Serial nopython kernel."""
+    """Serial nopython helper, called from other kernels and typed by its callers."""
     return numba.njit(**_OPTIONS)(fn)
-
-
-def par_kernel(fn):
-    """Kernel whose ``prange`` loops run on Numba's thread pool."""
-    return numba.njit(parallel=True, **_OPTIONS)(fn)
 
 
 @kernel
@@ -102,9 +103,94 @@ def tile(t, n, m):
     return i0, min(i0 + ROWS, n), j0, min(j0 + COLS, m)
 
 
-def c_order(*arrays):
-    """True when every array is C-contiguous (the wrappers' fast path)."""
-    for a in arrays:
-        if not a.flags.c_contiguous:
-            return False
-    return True
+#: Argument kinds of an :func:`entry` spec. Float arrays take the call's dtype; inputs are
+#: read-only so writable and read-only arrays share one version.
+_ARRAY_KINDS = {
+    "in": (None, 2, True),  # 2-D float input
+    "out": (None, 2, False),  # 2-D float output
+    "in1": (None, 1, True),  # 1-D float input
+    "out1": (None, 1, False),  # 1-D float output (updated in place)
+    "mask": (types.uint8, 2, True),  # 2-D uint8 input
+    "mask_out": (types.uint8, 2, False),  # 2-D uint8 output
+    "labels": (types.int64, 1, True),  # 1-D int64 input
+}
+#: Scalars: the wrappers pass Python ints and floats, which Numba types as these.
+_SCALAR_KINDS = {"int": types.int64, "float": types.float64}
+_FLOATS = {np.dtype(np.float32): types.float32, np.dtype(np.float64): types.float64}
+
+
+class _Versions(dict):
+    """dtype -> compiled dispatcher for one layout, filled on first use."""
+
+    def __init__(self, entry, layout):
+        super().__init__()
+        self._entry = entry
+        self._layout = layout
+
+    def __missing__(self, dtype):
+        disp = self._entry.compile(dtype, self._layout)
+        self[dtype] = disp
+        return disp
+
+
+class Entry:
+    """A kernel called from Python, compiled for fixed argument types.
+
+    ``spec`` names the kind of each argument (keys of ``_ARRAY_KINDS`` and
+    ``_SCALAR_KINDS``). ``fast[dtype]`` is the version for C-contiguous arrays,
+    ``general[dtype]`` the one for any layout (type 'A'); each is compiled (or loaded from
+    the disk cache) the first time it is looked up, and never recompiled for other types:
+    arguments that do not fit raise ``TypeError``.
+    """
+
+    def __init__(self, fn, spec, parallel):
+        self.py_func = fn
+        self.parallel = parallel
+        self.spec = tuple(spec.split())
+        for kind in self.spec:
+            if kind not in _ARRAY_KINDS and kind not in _SCALAR_KINDS:
+                raise ValueError(f"{fn.__name__}: unknown argument kind {kind!r}")
+        self.fast = _Versions(self, "C")
+        self.general = _Versions(self, "A")
+        self.__name__ = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def signature(self, dtype, layout):
+        """The argument types for float dtype ``dtype`` and array layout ``layout``."""
+        ftype = _FLOATS.get(np.dtype(dtype))
+        if ftype is None:
+            raise TypeError(f"{self.__name__}: arrays must be float32 or float64, got {dtype}")
+        args = []
+        for kind in self.spec:
+            if kind in _SCALAR_KINDS:
+                args.append(_SCALAR_KINDS[kind])
+            else:
+                elem, ndim, readonly = _ARRAY_KINDS[kind]
+                args.append(types.Array(elem or ftype, ndim, layout, readonly=readonly))
+        return tuple(args)
+
+    def compile(self, dtype, layout):
+        """A dispatcher holding only the ``(dtype, layout)`` version (compiles it now)."""
+        sig = self.signature(dtype, layout)
+        return numba.njit([sig], parallel=self.parallel, **_OPTIONS)(self.py_func)
+
+    def pick(self, dtype, *arrays):
+        """The version to call: ``fast`` when every array is C-contiguous, else ``general``."""
+        for a in arrays:
+            if not a.flags.c_contiguous:
+                return self.general[dtype]
+        return self.fast[dtype]
+
+    def dispatchers(self):
+        """The versions compiled so far."""
+        return list(self.fast.values()) + list(self.general.values())
+
+
+def entry(spec, parallel=False):
+    """Decorator: make ``fn`` an :class:`Entry` (``parallel``: its ``prange`` loops use the
+    thread pool)."""
+
+    def wrap(fn):
+        return Entry(fn, spec, parallel)
+
+    return wrap

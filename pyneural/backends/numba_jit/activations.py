@@ -10,7 +10,7 @@ import numpy as np
 from numba import prange
 
 from ..contract import ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_SOFTMAX, ACT_TANH
-from ._jit import COLS, PAR_MIN, c_order, kernel, n_tiles, par_kernel, tile
+from ._jit import COLS, PAR_MIN, entry, kernel, n_tiles, tile
 
 
 @kernel
@@ -113,16 +113,27 @@ def _softmax_backward_cols(dA, A, dZ, j0, j1):
             dz[j] = a[j] * (da[j] - s[j])
 
 
-@par_kernel
+@entry("in out", parallel=True)
 def softmax(Z, A):
     """Column softmax of the whole array, parallel over column tiles when large."""
     m = Z.shape[1]
     nt = (m + COLS - 1) // COLS
     if Z.size >= PAR_MIN and nt > 1:
         for t in prange(nt):
-            _softmax_cols(Z, A, t * COLS, min((t + 1) * COLS, m))
+            _softmax_cols(Z, A, np.int64(t) * COLS, min((np.int64(t) + 1) * COLS, m))
     else:
-        _softmax_cols(Z, A, 0, m)
+        _softmax_cols(Z, A, np.int64(0), m)
+
+
+@entry("in in out", parallel=True)
+def _softmax_backward(dA, A, dZ):
+    m = A.shape[1]
+    nt = (m + COLS - 1) // COLS
+    if A.size >= PAR_MIN and nt > 1:
+        for t in prange(nt):
+            _softmax_backward_cols(dA, A, dZ, np.int64(t) * COLS, min((np.int64(t) + 1) * COLS, m))
+    else:
+        _softmax_backward_cols(dA, A, dZ, np.int64(0), m)
 
 
 @kernel
@@ -139,48 +150,33 @@ def _backward_tile(dA, Z, A, dZ, act, alpha, t):
         _backward_row(dA[i, j0:j1], Z[i, j0:j1], A[i, j0:j1], dZ[i, j0:j1], act, alpha)
 
 
-@par_kernel
+# Pointwise activations only: softmax needs whole columns and has its own entries, which
+# the wrappers call directly (one kernel per Numba compilation stays small: compile time
+# grows with everything a kernel calls, since LLVM re-optimises callees in every caller).
+# The prange index is a uint64 and a bare 0 a literal: both are passed as int64 so a
+# helper compiles once for the serial and the parallel loop.
+
+
+@entry("in out int float", parallel=True)
 def _forward(Z, A, act, alpha):
-    if act == ACT_SOFTMAX:
-        softmax(Z, A)
-        return
     nt = n_tiles(Z.shape[0], Z.shape[1])
     if Z.size >= PAR_MIN and nt > 1:
         for t in prange(nt):
-            _forward_tile(Z, A, act, alpha, t)
+            _forward_tile(Z, A, act, alpha, np.int64(t))
     else:
         for t in range(nt):
             _forward_tile(Z, A, act, alpha, t)
 
 
-@par_kernel
+@entry("in in in out int float", parallel=True)
 def _backward(dA, Z, A, dZ, act, alpha):
-    m = Z.shape[1]
-    if act == ACT_SOFTMAX:
-        nt = (m + COLS - 1) // COLS
-        if Z.size >= PAR_MIN and nt > 1:
-            for t in prange(nt):
-                _softmax_backward_cols(dA, A, dZ, t * COLS, min((t + 1) * COLS, m))
-        else:
-            _softmax_backward_cols(dA, A, dZ, 0, m)
-        return
-    nt = n_tiles(Z.shape[0], m)
+    nt = n_tiles(Z.shape[0], Z.shape[1])
     if Z.size >= PAR_MIN and nt > 1:
         for t in prange(nt):
-            _backward_tile(dA, Z, A, dZ, act, alpha, t)
+            _backward_tile(dA, Z, A, dZ, act, alpha, np.int64(t))
     else:
         for t in range(nt):
             _backward_tile(dA, Z, A, dZ, act, alpha, t)
-
-
-@kernel
-def _forward_any(Z, A, act, alpha):
-    _forward(Z[:, :], A[:, :], act, alpha)
-
-
-@kernel
-def _backward_any(dA, Z, A, dZ, act, alpha):
-    _backward(dA[:, :], Z[:, :], A[:, :], dZ[:, :], act, alpha)
 
 
 def check_act(act):
@@ -192,10 +188,16 @@ def check_act(act):
 
 
 def activation_forward(Z, A, act, alpha):
-    run = _forward if c_order(Z, A) else _forward_any
-    run(Z, A, check_act(act), float(alpha))
+    act = check_act(act)
+    if act == ACT_SOFTMAX:
+        softmax.pick(A.dtype, Z, A)(Z, A)
+    else:
+        _forward.pick(A.dtype, Z, A)(Z, A, act, float(alpha))
 
 
 def activation_backward(dA, Z, A, dZ, act, alpha):
-    run = _backward if c_order(dA, Z, A, dZ) else _backward_any
-    run(dA, Z, A, dZ, check_act(act), float(alpha))
+    act = check_act(act)
+    if act == ACT_SOFTMAX:
+        _softmax_backward.pick(dZ.dtype, dA, A, dZ)(dA, A, dZ)
+    else:
+        _backward.pick(dZ.dtype, dA, Z, A, dZ)(dA, Z, A, dZ, act, float(alpha))

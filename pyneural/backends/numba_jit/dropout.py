@@ -11,7 +11,7 @@ import numpy as np
 from numba import prange
 
 from ..reference.philox import keep_threshold
-from ._jit import PAR_MIN, c_order, kernel, n_tiles, par_kernel, tile
+from ._jit import PAR_MIN, entry, kernel, n_tiles, tile
 from .philox import block_words
 
 _U64_ONE = np.uint64(1)
@@ -44,12 +44,12 @@ def _forward_tile(A, out, mask, threshold, keep_prob, key0, key1, step, layer, t
             lane += 1
 
 
-@par_kernel
+@entry("in out mask_out int float int int int int", parallel=True)
 def _forward(A, out, mask, threshold, keep_prob, key0, key1, step, layer):
     nt = n_tiles(A.shape[0], A.shape[1])
     if A.size >= PAR_MIN and nt > 1:
-        for t in prange(nt):
-            _forward_tile(A, out, mask, threshold, keep_prob, key0, key1, step, layer, t)
+        for t in prange(nt):  # np.int64: one helper version for both loops
+            _forward_tile(A, out, mask, threshold, keep_prob, key0, key1, step, layer, np.int64(t))
     else:
         for t in range(nt):
             _forward_tile(A, out, mask, threshold, keep_prob, key0, key1, step, layer, t)
@@ -65,30 +65,20 @@ def _apply_tile(A, mask, out, keep_prob, t):
             o[j] = (a[j] * o.dtype.type(mk[j])) / kp
 
 
-@par_kernel
+@entry("in mask out float", parallel=True)
 def _apply(A, mask, out, keep_prob):
     nt = n_tiles(A.shape[0], A.shape[1])
     if A.size >= PAR_MIN and nt > 1:
         for t in prange(nt):
-            _apply_tile(A, mask, out, keep_prob, t)
+            _apply_tile(A, mask, out, keep_prob, np.int64(t))
     else:
         for t in range(nt):
             _apply_tile(A, mask, out, keep_prob, t)
 
 
-@kernel
-def _forward_any(A, out, mask, threshold, keep_prob, key0, key1, step, layer):
-    _forward(A[:, :], out[:, :], mask[:, :], threshold, keep_prob, key0, key1, step, layer)
-
-
-@kernel
-def _apply_any(A, mask, out, keep_prob):
-    _apply(A[:, :], mask[:, :], out[:, :], keep_prob)
-
-
 def dropout_forward(A, out, mask, keep_prob, seed, step, layer):
     seed = int(seed) & 0xFFFFFFFFFFFFFFFF
-    run = _forward if c_order(A, out, mask) else _forward_any
+    run = _forward.pick(out.dtype, A, out, mask)
     run(
         A,
         out,
@@ -103,5 +93,4 @@ def dropout_forward(A, out, mask, keep_prob, seed, step, layer):
 
 
 def dropout_apply(A, mask, out, keep_prob):
-    run = _apply if c_order(A, mask, out) else _apply_any
-    run(A, mask, out, float(keep_prob))
+    _apply.pick(out.dtype, A, mask, out)(A, mask, out, float(keep_prob))

@@ -7,10 +7,11 @@ any tiling). Sums accumulate in the array dtype, like the BLAS call in the refer
 
 from __future__ import annotations
 
+import numpy as np
 from numba import prange
 
 from ..contract import ACT_SOFTMAX
-from ._jit import PAR_MIN_FLOPS, c_order, kernel, n_tiles, par_kernel, tile
+from ._jit import PAR_MIN_FLOPS, entry, kernel, n_tiles, tile
 from .activations import check_act, forward_row, softmax
 
 
@@ -59,22 +60,20 @@ def _forward_tile(W, A_prev, b, Z, A, act, alpha, t):
         bi = b[i, 0]
         for j in range(z.shape[0]):
             z[j] += bi  # added after the full sum, as matmul-then-add does
-        if act != ACT_SOFTMAX:  # softmax needs whole columns: done after the GEMM
+        if act != ACT_SOFTMAX:  # softmax needs whole columns: the wrapper runs it after
             forward_row(z, A[i, j0:j1], act, alpha)
 
 
-@par_kernel
+@entry("in in in out out int float", parallel=True)
 def _forward(W, A_prev, b, Z, A, act, alpha):
     n, m = Z.shape
     nt = n_tiles(n, m)
     if n * m * W.shape[1] >= PAR_MIN_FLOPS and nt > 1:
-        for t in prange(nt):
-            _forward_tile(W, A_prev, b, Z, A, act, alpha, t)
+        for t in prange(nt):  # np.int64: one helper version for both loops (see activations)
+            _forward_tile(W, A_prev, b, Z, A, act, alpha, np.int64(t))
     else:
         for t in range(nt):
             _forward_tile(W, A_prev, b, Z, A, act, alpha, t)
-    if act == ACT_SOFTMAX:
-        softmax(Z, A)
 
 
 @kernel
@@ -115,14 +114,14 @@ def _dw_tile(dZ, A_prev, W, dW, lambd, t):
             k += 1
 
 
-@par_kernel
+@entry("in in in out out float", parallel=True)
 def _param_grads(dZ, A_prev, W, dW, db, lambd):
     n, k = dW.shape
     m = A_prev.shape[1]
     nt = n_tiles(n, k)
     if n * k * m >= PAR_MIN_FLOPS and nt > 1:
         for t in prange(nt):
-            _dw_tile(dZ, A_prev, W, dW, lambd, t)
+            _dw_tile(dZ, A_prev, W, dW, lambd, np.int64(t))
     else:
         for t in range(nt):
             _dw_tile(dZ, A_prev, W, dW, lambd, t)
@@ -141,19 +140,19 @@ def _input_tile(W, dZ, dA_prev, t):
     _gemm_tile(W.T, dZ, dA_prev, i0, i1, j0, j1)
 
 
-@par_kernel
+@entry("in in out", parallel=True)
 def _input_grad(W, dZ, dA_prev):
     k, m = dA_prev.shape
     nt = n_tiles(k, m)
     if k * m * W.shape[0] >= PAR_MIN_FLOPS and nt > 1:
         for t in prange(nt):
-            _input_tile(W, dZ, dA_prev, t)
+            _input_tile(W, dZ, dA_prev, np.int64(t))
     else:
         for t in range(nt):
             _input_tile(W, dZ, dA_prev, t)
 
 
-@kernel
+@entry("in in out")
 def _output_delta(AL, Y, dZ):
     # Serial: the output layer is a few rows, and a subtraction is memory-bound anyway.
     for i in range(dZ.shape[0]):
@@ -162,7 +161,7 @@ def _output_delta(AL, Y, dZ):
             d[j] = a[j] - y[j]
 
 
-@kernel
+@entry("in labels out")
 def _output_delta_labels(AL, labels, dZ):
     one = dZ.dtype.type(1.0)
     for i in range(dZ.shape[0]):
@@ -173,37 +172,23 @@ def _output_delta_labels(AL, labels, dZ):
         dZ[labels[j], j] -= one
 
 
-@kernel
-def _forward_any(W, A_prev, b, Z, A, act, alpha):
-    _forward(W[:, :], A_prev[:, :], b[:, :], Z[:, :], A[:, :], act, alpha)
-
-
-@kernel
-def _param_grads_any(dZ, A_prev, W, dW, db, lambd):
-    _param_grads(dZ[:, :], A_prev[:, :], W[:, :], dW[:, :], db[:, :], lambd)
-
-
-@kernel
-def _input_grad_any(W, dZ, dA_prev):
-    _input_grad(W[:, :], dZ[:, :], dA_prev[:, :])
-
-
 def linear_forward(W, A_prev, b, Z, A, act, alpha):
-    run = _forward if c_order(W, A_prev, b, Z, A) else _forward_any
-    run(W, A_prev, b, Z, A, check_act(act), float(alpha))
+    act = check_act(act)
+    run = _forward.pick(Z.dtype, W, A_prev, b, Z, A)
+    run(W, A_prev, b, Z, A, act, float(alpha))
+    if act == ACT_SOFTMAX:  # whole columns, after the GEMM
+        softmax.pick(Z.dtype, Z, A)(Z, A)
 
 
 def linear_backward(dZ, A_prev, W, dW, db, dA_prev, lambd):
-    run = _param_grads if c_order(dZ, A_prev, W, dW, db) else _param_grads_any
-    run(dZ, A_prev, W, dW, db, float(lambd))
+    _param_grads.pick(dW.dtype, dZ, A_prev, W, dW, db)(dZ, A_prev, W, dW, db, float(lambd))
     if dA_prev is not None:  # the first layer needs no input gradient
-        run = _input_grad if c_order(W, dZ, dA_prev) else _input_grad_any
-        run(W, dZ, dA_prev)
+        _input_grad.pick(dA_prev.dtype, W, dZ, dA_prev)(W, dZ, dA_prev)
 
 
 def output_delta(AL, Y, dZ):
-    _output_delta(AL, Y, dZ)
+    _output_delta.pick(dZ.dtype, AL, Y, dZ)(AL, Y, dZ)
 
 
 def output_delta_labels(AL, labels, dZ):
-    _output_delta_labels(AL, labels, dZ)
+    _output_delta_labels.pick(dZ.dtype, AL, labels, dZ)(AL, labels, dZ)

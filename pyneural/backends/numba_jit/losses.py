@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from ._jit import PAR_MIN, RED_CHUNK, c_order, kernel, par_kernel
+from ._jit import PAR_MIN, RED_CHUNK, entry, kernel
 
 _BCE, _CE, _MSE, _SQUARES = 0, 1, 2, 3
 _TINY32 = float(np.finfo(np.float32).tiny)
@@ -61,7 +61,7 @@ def _chunk_sum(kind, AL, Y, start, stop):
     return acc
 
 
-@par_kernel
+@entry("int in in", parallel=True)
 def _reduce(kind, AL, Y):
     size = AL.shape[0] * AL.shape[1]
     n_chunks = (size + RED_CHUNK - 1) // RED_CHUNK
@@ -87,7 +87,7 @@ def _labels_chunk(AL, labels, j0, j1):
     return acc
 
 
-@par_kernel
+@entry("in labels", parallel=True)
 def _labels_sum(AL, labels):
     m = AL.shape[1]
     n_chunks = (m + RED_CHUNK - 1) // RED_CHUNK
@@ -104,18 +104,8 @@ def _labels_sum(AL, labels):
     return total
 
 
-@kernel
-def _reduce_any(kind, AL, Y):
-    return _reduce(kind, AL[:, :], Y[:, :])
-
-
-@kernel
-def _labels_sum_any(AL, labels):
-    return _labels_sum(AL[:, :], labels)
-
-
 def _sum(kind, AL, Y):
-    return (_reduce if c_order(AL, Y) else _reduce_any)(kind, AL, Y)
+    return _reduce.pick(AL.dtype, AL, Y)(kind, AL, Y)
 
 
 def bce_cost(AL, Y):
@@ -127,7 +117,7 @@ def softmax_ce_cost(AL, Y):
 
 
 def softmax_ce_labels_cost(AL, labels):
-    return -(_labels_sum if c_order(AL) else _labels_sum_any)(AL, labels)
+    return -_labels_sum.pick(AL.dtype, AL, labels)(AL, labels)
 
 
 def mse_cost(AL, Y):

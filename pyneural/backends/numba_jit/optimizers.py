@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from ._jit import PAR_MIN, RED_CHUNK, kernel, par_kernel
+from ._jit import PAR_MIN, RED_CHUNK, entry, kernel
 
 _GD, _MOMENTUM, _RMSPROP, _ADAM, _ADAM_EPS_INSIDE = range(5)
 
@@ -47,7 +47,7 @@ def _span(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2, j0, j1):
             p[j] -= lr_t * v_hat / denom
 
 
-@par_kernel
+@entry("int out1 in1 out1 out1 float float float float float float", parallel=True)
 def _update(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2):
     size = param.shape[0]
     n_chunks = (size + RED_CHUNK - 1) // RED_CHUNK
@@ -56,19 +56,36 @@ def _update(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2):
             j0 = c * RED_CHUNK
             _span(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2, j0, min(j0 + RED_CHUNK, size))
     else:
-        _span(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2, 0, size)
+        _span(kind, param, grad, v, s, lr, beta1, beta2, eps, bc1, bc2, np.int64(0), size)
+
+
+# The boundary passes contiguous 1-D arrays, so the wrappers call the C version without
+# checking layouts; Numba rejects anything else with a TypeError before running (nothing
+# has been written yet), and the general version handles it.
 
 
 def gd_update(param, grad, lr):
-    _update(_GD, param, grad, param, param, float(lr), 0.0, 0.0, 0.0, 1.0, 1.0)
+    args = (_GD, param, grad, param, param, float(lr), 0.0, 0.0, 0.0, 1.0, 1.0)
+    try:
+        _update.fast[param.dtype](*args)
+    except TypeError:
+        _update.general[param.dtype](*args)
 
 
 def momentum_update(param, grad, v, lr, beta):
-    _update(_MOMENTUM, param, grad, v, param, float(lr), float(beta), 0.0, 0.0, 1.0, 1.0)
+    args = (_MOMENTUM, param, grad, v, param, float(lr), float(beta), 0.0, 0.0, 1.0, 1.0)
+    try:
+        _update.fast[param.dtype](*args)
+    except TypeError:
+        _update.general[param.dtype](*args)
 
 
 def rmsprop_update(param, grad, s, lr, beta, eps):
-    _update(_RMSPROP, param, grad, param, s, float(lr), 0.0, float(beta), float(eps), 1.0, 1.0)
+    args = (_RMSPROP, param, grad, param, s, float(lr), 0.0, float(beta), float(eps), 1.0, 1.0)
+    try:
+        _update.fast[param.dtype](*args)
+    except TypeError:
+        _update.general[param.dtype](*args)
 
 
 def adam_update(param, grad, v, s, lr, beta1, beta2, eps, t, eps_inside_sqrt):
@@ -76,4 +93,8 @@ def adam_update(param, grad, v, s, lr, beta1, beta2, eps, t, eps_inside_sqrt):
     # Python's float ** int, exactly as the reference computes 1 - beta**t.
     bc1, bc2 = 1.0 - beta1 ** int(t), 1.0 - beta2 ** int(t)
     kind = _ADAM_EPS_INSIDE if eps_inside_sqrt else _ADAM
-    _update(kind, param, grad, v, s, float(lr), beta1, beta2, float(eps), bc1, bc2)
+    args = (kind, param, grad, v, s, float(lr), beta1, beta2, float(eps), bc1, bc2)
+    try:
+        _update.fast[param.dtype](*args)
+    except TypeError:
+        _update.general[param.dtype](*args)

@@ -7,6 +7,7 @@ tested against it op by op.
 from __future__ import annotations
 
 from .activations import activation_backward, activation_forward
+from .batchnorm import batchnorm_backward, batchnorm_forward, batchnorm_inference
 from .dropout import dropout_apply, dropout_forward
 from .linear import linear_backward, linear_forward, output_delta, output_delta_labels
 from .losses import bce_cost, mse_cost, softmax_ce_cost, softmax_ce_labels_cost, sum_squares
@@ -18,6 +19,9 @@ __all__ = [
     "activation_backward",
     "activation_forward",
     "adam_update",
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "batchnorm_inference",
     "bce_cost",
     "dropout_apply",
     "dropout_forward",

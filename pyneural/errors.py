@@ -3,6 +3,9 @@ scikit-learn's do, so callers can catch them the usual way."""
 
 from __future__ import annotations
 
+from .backends import BackendUnavailableError
+from .data import NotFittedError
+
 
 class ModelFileError(ValueError):
     """A model file is missing, truncated, corrupted, not a pyneural file, or from an
@@ -13,5 +16,4 @@ class NotBuiltError(ValueError):
     """The model has no input size yet: pass ``input_dim=`` or call ``fit`` first."""
 
 
-class TrainingDivergedError(ValueError):
-    """Raised by ``fit(..., on_nan="raise")`` when the cost becomes NaN or infinite."""
+__all__ = ["BackendUnavailableError", "ModelFileError", "NotBuiltError", "NotFittedError"]

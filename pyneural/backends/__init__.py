@@ -42,8 +42,10 @@ _MODULES = {
 }
 
 
-class BackendUnavailableError(ImportError):
-    """A backend that was asked for by name cannot be loaded (the reason is in the message)."""
+class BackendUnavailableError(ImportError, ValueError):
+    """A backend that was asked for by name cannot be loaded (the reason is in the message).
+
+    An ``ImportError`` (it is one) and a ``ValueError`` (as all of pyneural's errors are)."""
 
 
 _loaded: dict[str, ModuleType] = {}
@@ -107,6 +109,16 @@ def _require_core() -> bool:
     return os.environ.get("PYNEURAL_REQUIRE_CORE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _source_tree_hint() -> str:
+    """A hint when pyneural is imported from its source folder, which has no compiled core."""
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if os.path.exists(os.path.join(here, "CMakeLists.txt")) and os.path.exists(os.path.join(here, "csrc")):
+        return (f" (pyneural was imported from its source folder {here}, which has no compiled "
+                "core: run from another directory to use the installed package, or install "
+                "with 'pip install -e .')")
+    return ""
+
+
 def _auto() -> ModuleType:
     global _auto_warned, _auto_reason
     try:
@@ -123,7 +135,7 @@ def _auto() -> ModuleType:
         except BackendUnavailableError as exc:
             reasons.append(str(exc))
             continue
-        _auto_reason = "; ".join(reasons)
+        _auto_reason = "; ".join(reasons) + _source_tree_hint()
         if not _auto_warned:
             _auto_warned = True
             warnings.warn(

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import kernels
 from .._validation import as_float
+from ..losses import BinaryCrossentropy
 
 __all__ = ["L_model_backward", "linear_activation_backward", "linear_backward"]
 
@@ -24,12 +25,6 @@ def linear_activation_backward(dA, cache, activation="relu", lambd=0.0, alpha=0.
     linear_cache, Z = cache
     dZ = kernels.activation_backward(dA, Z, activation, alpha=alpha)
     return linear_backward(dZ, linear_cache, lambd)
-
-
-def _cross_entropy_dAL(AL, Y):
-    # The course's dAL = -(Y/AL - (1-Y)/(1-AL)), with the denominators kept off zero.
-    tiny = np.finfo(AL.dtype).tiny
-    return -(Y / np.maximum(AL, tiny) - (1 - Y) / np.maximum(1 - AL, tiny))
 
 
 def L_model_backward(AL, Y, caches, hidden_activation="relu", output_activation="sigmoid",
@@ -59,7 +54,7 @@ def L_model_backward(AL, Y, caches, hidden_activation="relu", output_activation=
         if Yarr.size != AL.size:
             raise ValueError(f"Y must have the shape of AL {AL.shape}, got {Yarr.shape}")
         Yf = as_float(Yarr.reshape(AL.shape), "Y").astype(AL.dtype, copy=False)
-        dAL = (AL - Yf) if loss == "mse" else _cross_entropy_dAL(AL, Yf)
+        dAL = (AL - Yf) if loss == "mse" else BinaryCrossentropy().output_dA(AL, Yf)
         dA_prev, dW, db = linear_activation_backward(dAL, caches[L - 1], output_activation, lambd)
     grads["dA" + str(L - 1)], grads["dW" + str(L)], grads["db" + str(L)] = dA_prev, dW, db
     for l in reversed(range(L - 1)):

@@ -135,7 +135,8 @@ def fit(model, X, Y, epochs=1, batch_size=None, optimizer="adam", loss=None, l2=
         cb.set_model(model)
     model.optimizer, model.loss, model.history, model.stop_training = optimizer, loss, history, False
     lr0 = optimizer.learning_rate
-    params = [a for _, _, a in model.weights()]
+    weights = model.weights()
+    params = [a for _, _, a in weights]
     task = model.task
     bar = _progress(verbose, epochs)
 
@@ -161,7 +162,7 @@ def fit(model, X, Y, epochs=1, batch_size=None, optimizer="adam", loss=None, l2=
                         nan_layer = _first_nonfinite_layer(model, caches)
                         break
                     model._backward(AL, Yb, caches, ctx, loss)
-                    optimizer.step(params, [model.layers[i].grads[k] for i, k, _ in model.weights()], lr)
+                    optimizer.step(params, [model.layers[i].grads[k] for i, k, _ in weights], lr)
                     model._step += 1
                     total_cost += cost * mb
                     acc = _accuracy(AL, Yb, task)

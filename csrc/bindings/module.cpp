@@ -10,6 +10,8 @@
 
 namespace pyneural::bind {
 
+void bind_engine(py::module_& m);  // bind_engine.cpp
+
 namespace {
 
 std::string compiler() {
@@ -77,4 +79,5 @@ PYBIND11_MODULE(_core, m) {
     bind_dropout(m);
     bind_batchnorm(m);
     bind_optimizers(m);
+    bind_engine(m);
 }

@@ -40,8 +40,11 @@ offsets of the shared buffers Xb (the gathered batch, n_x*B elements; its layout
 executor's choice), Yb (n_y*B), D0/D1 (two ping-pong gradient buffers of max_n*B) and DZ
 (max_n*B). ``hyper`` float64: L2, BETA1 (momentum/RMSprop beta or Adam beta1), BETA2, EPS.
 
-Every (n, mb) matrix in ``ws`` is C-contiguous with row length ``mb`` (the batch's size),
-starting at its offset: the last, shorter batch of an epoch uses the front of the space.
+Every (n, mb) matrix in ``ws`` except Xb and Yb (whose layouts are the executor's choice:
+the cost kernels' summation order follows the layout, so an executor keeps Yb in the
+layout the per-layer loop's ``Y[:, idx]`` has) is C-contiguous with row length ``mb`` (the
+batch's size), starting at its offset: the last, shorter batch of an epoch uses the front
+of the space.
 
 Buffers (all C-contiguous; dtype T = the model's float dtype unless said)
 -------------------------------------------------------------------------
@@ -74,7 +77,9 @@ For ``e`` in ``epoch0 .. epoch0+n_epochs-1`` (row ``r = e - epoch0`` of ``out``)
    ``softmax_ce_labels_cost`` | ``0.5*mse_cost``, plus, when l2 > 0,
    ``l2/(2*mb) * (ss_1 + ss_2 + ...)`` (``sum_squares`` of each Dense W, in layer order,
    summed left to right from 0.0). If the cost is not finite: ``out[r, NAN_LAYER]`` = the
-   LAYER of the first op (in order) whose output holds a non-finite value (-1 if none),
+   LAYER of the first op (in order) whose cached arrays (input, pre-activation, output, as
+   the per-layer loop's ``_first_nonfinite_layer`` checks them) hold a non-finite value
+   (-1 if none),
    restore params and state from ``snapshot``, return status STATUS_NONFINITE.
    Else ``out[r, COST] += cost*mb``, ``out[r, CORRECT] +=`` correct predictions (binary:
    ``(AL > 0.5) == (Y > 0.5)``; multiclass: first argmax of the AL column equals the label or
@@ -90,7 +95,8 @@ For ``e`` in ``epoch0 .. epoch0+n_epochs-1`` (row ``r = e - epoch0`` of ``out``)
    (``gd_update`` | ``momentum_update`` | ``rmsprop_update`` | ``adam_update`` with lr =
    ``lrs[r]``).
    After the step, the C++ executor polls ``stop`` (a Python callable, called with the GIL
-   at most every ~50 ms: it runs pending signal handlers) and returns STATUS_STOPPED if it
+   after the call's first step and then at most every ~50 ms: it runs pending signal
+   handlers first) and returns STATUS_STOPPED if it
    says so; the row r then holds the partial epoch.
 4. ``out[r, STEPS]`` = steps finished in the epoch.
 
@@ -311,7 +317,7 @@ def build_plan(model, X, Y, batch_size, loss, optimizer, l2, seed):
     p.hyper = hyper
 
     empty = np.empty((0, 0), dtype)
-    p.X = X
+    p.X = np.ascontiguousarray(X)
     p.XT = empty if full else np.ascontiguousarray(X.T)
     if is_labels:
         p.Y, p.YT, p.labels = empty, empty, np.ascontiguousarray(Y, dtype=np.int64)

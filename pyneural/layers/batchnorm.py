@@ -43,8 +43,9 @@ class BatchNorm(Layer):
             out, Zn, mean, var = kernels.batchnorm_forward(Z, p["gamma"], p["beta"], self.epsilon)
             if ctx.update_stats:
                 mom = self.momentum
-                s["running_mean"] = (mom * s["running_mean"] + (1 - mom) * mean).astype(mean.dtype)
-                s["running_var"] = (mom * s["running_var"] + (1 - mom) * var).astype(var.dtype)
+                # In place: the arrays may be views of the model's flat state buffer.
+                s["running_mean"][...] = mom * s["running_mean"] + (1 - mom) * mean
+                s["running_var"][...] = mom * s["running_var"] + (1 - mom) * var
         else:
             out = kernels.batchnorm_inference(Z, p["gamma"], p["beta"], s["running_mean"], s["running_var"], self.epsilon)
             Zn = var = None

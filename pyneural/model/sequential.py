@@ -7,6 +7,7 @@ import numpy as np
 from .. import kernels
 from .. import losses as losses_mod
 from .._validation import as_float, as_labels, check_finite
+from ..engine.plan import flat_params, flat_state
 from ..errors import NotBuiltError
 from ..layers import REGISTRY, BatchNorm, Context, Dense, Layer
 
@@ -76,6 +77,10 @@ class Sequential:
         for layer in self.layers:
             n = layer.build(n, rng, self.dtype)
         self.input_dim = int(input_dim)
+        # Parameters and batch-norm statistics live in two flat buffers (the layers hold
+        # views), which the training engine and the optimizers update in one pass.
+        flat_params(self)
+        flat_state(self)
         return self
 
     def _attach_batchnorm(self):
@@ -262,9 +267,8 @@ class Sequential:
         loss = losses_mod.get(loss) if loss is not None else (self.loss or losses_mod.default_for(self.output_activation))
         AL, _ = self._forward(X, Context(training=False))
         out = {"loss": loss.cost(AL, Y)}
-        acc = _accuracy(AL, Y, self.task)
-        if acc is not None:
-            out["accuracy"] = acc
+        if self.task != "regression":
+            out["accuracy"] = _correct(AL, Y, self.task) / AL.shape[1]
         return out
 
     # ---------------------------------------------------------------- persistence
@@ -294,20 +298,21 @@ class Sequential:
         save(self, path)
 
     def fit(self, X, Y, epochs=1, batch_size=None, optimizer="adam", loss=None, l2=0.0, schedule=None,
-            validation_data=None, callbacks=None, seed=None, verbose=0):
+            validation_data=None, callbacks=None, seed=None, verbose=0, engine=None):
         """Train; see :func:`pyneural.model.training.fit` for the parameters."""
         from .training import fit
 
         return fit(self, X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, loss=loss, l2=l2,
                    schedule=schedule, validation_data=validation_data, callbacks=callbacks, seed=seed,
-                   verbose=verbose)
+                   verbose=verbose, engine=engine)
 
 
-def _accuracy(AL, Y, task):
+def _correct(AL, Y, task):
+    """Number of correct predictions (0 for regression)."""
     if task == "binary":
-        return float(np.mean((AL > 0.5) == (Y > 0.5)))
+        return int(np.count_nonzero((AL > 0.5) == (Y > 0.5)))
     if task == "multiclass":
         pred = np.argmax(AL, axis=0)
         labels = Y if Y.ndim == 1 else np.argmax(Y, axis=0)
-        return float(np.mean(pred == labels))
-    return None
+        return int(np.count_nonzero(pred == labels))
+    return 0

@@ -268,7 +268,7 @@ class Sequential:
         AL, _ = self._forward(X, Context(training=False))
         out = {"loss": loss.cost(AL, Y)}
         if self.task != "regression":
-            out["accuracy"] = _correct(AL, Y, self.task) / AL.shape[1]
+            out["accuracy"] = _correct(AL, Y, self.task) / (AL.size if self.task == "binary" else AL.shape[1])
         return out
 
     # ---------------------------------------------------------------- persistence
@@ -308,7 +308,8 @@ class Sequential:
 
 
 def _correct(AL, Y, task):
-    """Number of correct predictions (0 for regression)."""
+    """Number of correct predictions: output units for binary (sigmoid) outputs, columns for
+    multiclass, 0 for regression."""
     if task == "binary":
         return int(np.count_nonzero((AL > 0.5) == (Y > 0.5)))
     if task == "multiclass":

@@ -190,8 +190,10 @@ class _Run:
     def end_epoch(self, epoch, lr, cost, correct, seen, seconds):
         """Logs, callbacks and progress of a finished (or interrupted) epoch."""
         logs = {"loss": cost / seen}
-        if self.model.task != "regression":
-            logs["accuracy"] = correct / seen
+        task = self.model.task
+        if task != "regression":
+            # Binary: every output unit is a prediction (correct counts units).
+            logs["accuracy"] = correct / (seen * (self.model.layers[-1].output_dim if task == "binary" else 1))
         if self.validation is not None:
             logs.update({"val_" + k: v for k, v in self.model.evaluate(*self.validation, self.loss).items()})
         logs["lr"] = lr

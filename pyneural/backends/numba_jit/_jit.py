@@ -51,7 +51,8 @@ def _drop_stale_cache():
     """
     here = os.path.dirname(os.path.abspath(__file__))
     digest = hashlib.sha1()
-    for path in sorted(os.listdir(here)) + [os.path.join(os.pardir, "contract.py")]:
+    for path in sorted(os.listdir(here)) + [os.path.join(os.pardir, "contract.py"),
+                                          os.path.join(os.pardir, os.pardir, "engine", "plan.py")]:
         if path.endswith(".py"):
             with open(os.path.join(here, path), "rb") as f:
                 digest.update(path.encode() + b"\0" + f.read())

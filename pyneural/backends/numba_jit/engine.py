@@ -18,7 +18,6 @@ is cached on disk.
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 
 import numba
@@ -55,22 +54,8 @@ _dropout_forward = _generic(dropout._forward)
 _dropout_apply = _generic(dropout._apply)
 _update = _generic(optimizers._update)
 
-# The plan's layout constants are frozen into the compiled engine, and Numba's disk cache is
-# keyed on this package's sources, not on plan.py: a changed layout would run stale code. So
-# the layout is fingerprinted, and a change stops the import until this file is checked
-# against it (editing this file also clears the cache, see _jit._drop_stale_cache).
-_LAYOUT_FINGERPRINT = "efe8977111a95588"
-
-
-def _layout_fingerprint():
-    items = sorted((k, v) for k, v in vars(P).items() if k.isupper() and type(v) is int)
-    return hashlib.sha1(repr(items).encode()).hexdigest()[:16]
-
-
-if _layout_fingerprint() != _LAYOUT_FINGERPRINT:
-    raise ImportError("pyneural.engine.plan changed its constants: check numba_jit/engine.py against the new "
-                      f"layout, then set _LAYOUT_FINGERPRINT = {_layout_fingerprint()!r}")
-
+# The plan's layout constants are frozen into the compiled engine; _jit's cache guard hashes
+# engine/plan.py too, so a changed layout recompiles.
 OP_DENSE, OP_BATCHNORM, OP_DROPOUT, OP_ACTIVATION = P.OP_DENSE, P.OP_BATCHNORM, P.OP_DROPOUT, P.OP_ACTIVATION
 KIND, N_IN, N_OUT, ACT, P0, P1, OUT = P.KIND, P.N_IN, P.N_OUT, P.ACT, P.P0, P.P1, P.OUT
 AUX0, AUX1, AUX2, AUX3, STATE, LAYER = P.AUX0, P.AUX1, P.AUX2, P.AUX3, P.STATE, P.LAYER

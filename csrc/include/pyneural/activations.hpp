@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common.hpp"
+#include "simd_math.hpp"
 
 namespace pyneural {
 
@@ -11,11 +12,10 @@ enum Act : int { kIdentity = 0, kSigmoid = 1, kTanh = 2, kRelu = 3, kLeakyRelu =
 
 inline bool valid_act(int act) { return act >= kIdentity && act <= kSoftmax; }
 
-// Stable sigmoid exactly as the reference: exp only of -|z|.
+// Stable sigmoid as the reference (exp only of -|z|), with the vectorisable exp.
 template <class T>
 PYNEURAL_ALWAYS_INLINE T sigmoid(T z) {
-    const T e = std::exp(-std::abs(z));
-    return z < T(0) ? e / (T(1) + e) : T(1) / (T(1) + e);
+    return simd::sigmoid(z);
 }
 
 // y[i] = f(x[i]); the unit-stride branch is the one that vectorises.
@@ -42,7 +42,7 @@ template <class T>
 PYNEURAL_CLONES void act_forward_run(int act, T alpha, idx n, const T* z, idx zs, T* a, idx as) {
     switch (act) {
         case kSigmoid: map1(n, z, zs, a, as, [](T v) { return sigmoid(v); }); break;
-        case kTanh: map1(n, z, zs, a, as, [](T v) { return std::tanh(v); }); break;
+        case kTanh: map1(n, z, zs, a, as, [](T v) { return simd::tanh(v); }); break;
         case kRelu: map1(n, z, zs, a, as, [](T v) { return v > T(0) ? v : T(0); }); break;
         case kLeakyRelu: map1(n, z, zs, a, as, [alpha](T v) { return v > T(0) ? v : alpha * v; }); break;
         default: map1(n, z, zs, a, as, [](T v) { return v; }); break;
@@ -86,11 +86,16 @@ PYNEURAL_CLONES void softmax_forward_block(Mat<const T> Z, Mat<T> A) {
         for (idx j = 0; j < m; ++j) {
             T mj = Z(0, j), sj = T(0);
             for (idx i = 1; i < n; ++i) mj = nan_max(mj, Z(i, j));
-            for (idx i = 0; i < n; ++i) {
-                const T e = std::exp(Z(i, j) - mj);
-                A(i, j) = e;
-                sj += e;
+            // exp in its own loop (vectorises; unit-stride copy of the common F-order case),
+            // then the sum in row order as before: same bits, the sum just reads A back.
+            if (Z.rs == 1 && A.rs == 1) {
+                const T* zc = &Z(0, j);
+                T* ac = &A(0, j);
+                for (idx i = 0; i < n; ++i) ac[i] = simd::exp(zc[i] - mj);
+            } else {
+                for (idx i = 0; i < n; ++i) A(i, j) = simd::exp(Z(i, j) - mj);
             }
+            for (idx i = 0; i < n; ++i) sj += A(i, j);
             for (idx i = 0; i < n; ++i) A(i, j) = A(i, j) / sj;
         }
         return;
@@ -98,12 +103,23 @@ PYNEURAL_CLONES void softmax_forward_block(Mat<const T> Z, Mat<T> A) {
     for (idx j = 0; j < m; ++j) mx[j] = Z(0, j), s[j] = T(0);
     for (idx i = 1; i < n; ++i)
         for (idx j = 0; j < m; ++j) mx[j] = nan_max(mx[j], Z(i, j));
-    for (idx i = 0; i < n; ++i)
-        for (idx j = 0; j < m; ++j) {
-            const T e = std::exp(Z(i, j) - mx[j]);
-            A(i, j) = e;
-            s[j] += e;
+    for (idx i = 0; i < n; ++i) {
+        if (Z.cs == 1 && A.cs == 1) {  // C order: unit stride across the block's columns
+            const T* zr = &Z(i, 0);
+            T* ar = &A(i, 0);
+            for (idx j = 0; j < m; ++j) {
+                const T e = simd::exp(zr[j] - mx[j]);
+                ar[j] = e;
+                s[j] += e;
+            }
+        } else {
+            for (idx j = 0; j < m; ++j) {
+                const T e = simd::exp(Z(i, j) - mx[j]);
+                A(i, j) = e;
+                s[j] += e;
+            }
         }
+    }
     for (idx i = 0; i < n; ++i)
         for (idx j = 0; j < m; ++j) A(i, j) = A(i, j) / s[j];
 }

@@ -22,7 +22,9 @@ PYNEURAL_ALWAYS_INLINE T sigmoid(T z) {
 template <class T, class F>
 PYNEURAL_ALWAYS_INLINE void map1(idx n, const T* x, idx xs, T* y, idx ys, F f) {
     if (xs == 1 && ys == 1) {
-        for (idx i = 0; i < n; ++i) y[i] = f(x[i]);
+        const idx h = line_peel(y, n);  // then the vector stores are line-aligned
+        for (idx i = 0; i < h; ++i) y[i] = f(x[i]);
+        for (idx i = h; i < n; ++i) y[i] = f(x[i]);
     } else {
         for (idx i = 0; i < n; ++i) y[i * ys] = f(x[i * xs]);
     }
@@ -31,7 +33,9 @@ PYNEURAL_ALWAYS_INLINE void map1(idx n, const T* x, idx xs, T* y, idx ys, F f) {
 template <class T, class F>
 PYNEURAL_ALWAYS_INLINE void map2(idx n, const T* x, idx xs, const T* w, idx ws, T* y, idx ys, F f) {
     if (xs == 1 && ws == 1 && ys == 1) {
-        for (idx i = 0; i < n; ++i) y[i] = f(x[i], w[i]);
+        const idx h = line_peel(y, n);
+        for (idx i = 0; i < h; ++i) y[i] = f(x[i], w[i]);
+        for (idx i = h; i < n; ++i) y[i] = f(x[i], w[i]);
     } else {
         for (idx i = 0; i < n; ++i) y[i * ys] = f(x[i * xs], w[i * ws]);
     }

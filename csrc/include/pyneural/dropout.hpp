@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common.hpp"
+#include "simd_math.hpp"
 
 #if PYNEURAL_X86_DISPATCH
 #include <immintrin.h>
@@ -74,7 +75,7 @@ inline PYNEURAL_CLONES void philox_keep(std::uint8_t* keep, u64 e0, idx n, Philo
 // The scalar Philox above costs ~10 ns per 4 elements, far below memory speed. Here 32
 // counter blocks (128 elements) are computed at once: each counter word lives in the low half
 // of a 64-bit lane, so one _mm512_mul_epu32 / _mm256_mul_epu32 gives the full 32x32->64
-// product of a round (hi = p >> 32, lo = p; the garbage upper halves of lo words are ignored
+// product of a round (hi = p with its dword pairs swapped, lo = p; the garbage upper halves are ignored
 // by the next multiply and masked out by the final transpose). The words are then transposed
 // to element order (element e = lane e % 4 of block e / 4, exactly as the scalar code),
 // compared with the threshold, and -- fused in the same pass -- the keep bytes are stored and
@@ -129,8 +130,10 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) idx philox_fused_a
         for (int r = 0; r < 10; ++r) {
             for (int g = 0; g < 4; ++g) {
                 const __m512i p0 = _mm512_mul_epu32(c0[g], M0), p1 = _mm512_mul_epu32(c2[g], M1);
-                c0[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1[g], K0[r], 0x96);
-                c2[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3[g], K1[r], 0x96);
+                // hi words by swapping the dword pairs (vpshufd runs on the shuffle port, the
+                // multiplies and shifts compete for the same one); upper halves are garbage.
+                c0[g] = _mm512_ternarylogic_epi64(_mm512_shuffle_epi32(p1, _MM_PERM_CDAB), c1[g], K0[r], 0x96);
+                c2[g] = _mm512_ternarylogic_epi64(_mm512_shuffle_epi32(p0, _MM_PERM_CDAB), c3[g], K1[r], 0x96);
                 c1[g] = p1;
                 c3[g] = p0;
             }
@@ -209,8 +212,8 @@ __attribute__((target("avx2"))) idx philox_fused_avx2(const T* a, T* o, std::uin
             for (int r = 0; r < 10; ++r) {
                 for (int g = 0; g < 2; ++g) {
                     const __m256i p0 = _mm256_mul_epu32(c0[g], M0), p1 = _mm256_mul_epu32(c2[g], M1);
-                    c0[g] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), c1[g]), K0[r]);
-                    c2[g] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), c3[g]), K1[r]);
+                    c0[g] = _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(p1, 0xB1), c1[g]), K0[r]);
+                    c2[g] = _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(p0, 0xB1), c3[g]), K1[r]);
                     c1[g] = p1;
                     c3[g] = p0;
                 }
@@ -288,7 +291,9 @@ inline PhiloxFusedFn<T> philox_fused() {
 template <class T>
 PYNEURAL_CLONES void mask_scale_run(idx n, const T* a, idx as, const std::uint8_t* mk, idx ms, T* o, idx os, T kp) {
     if (as == 1 && ms == 1 && os == 1) {
-        for (idx i = 0; i < n; ++i) o[i] = (a[i] * T(mk[i])) / kp;
+        const idx h = line_peel(o, n);  // line-aligned vector stores
+        for (idx i = 0; i < h; ++i) o[i] = (a[i] * T(mk[i])) / kp;
+        for (idx i = h; i < n; ++i) o[i] = (a[i] * T(mk[i])) / kp;
     } else {
         for (idx i = 0; i < n; ++i) o[i * os] = (a[i * as] * T(mk[i * ms])) / kp;
     }
@@ -323,12 +328,19 @@ void dropout_forward(Mat<const T> A, Mat<T> out, Mat<std::uint8_t> mask, double 
         std::uint8_t* keep = flat_mask ? mask.p + e0 : local;
         // e0 is a multiple of kRun, so of 4: SIMD blocks start aligned with Philox blocks.
         const PhiloxFusedFn<T> simd_fn = philox_fused<T>();
-        const idx done = simd_fn ? simd_fn(flat ? A.p + e0 : nullptr, flat ? out.p + e0 : nullptr, keep, u64(e0), len,
-                                           key, thr, kp)
+        // Scalar head up to a cache-line boundary of out (if that is a whole number of
+        // Philox blocks, e.g. float32 arrays 16 bytes past a line), SIMD body, scalar tail.
+        idx h = flat ? line_peel(out.p + e0, len) : 0;
+        if (h % 4 != 0) h = 0;
+        const idx done = simd_fn ? simd_fn(flat ? A.p + e0 + h : nullptr, flat ? out.p + e0 + h : nullptr, keep + h,
+                                           u64(e0 + h), len - h, key, thr, kp)
                                  : 0;
-        philox_keep(keep + done, u64(e0 + done), len - done, key, thr);
+        if (h > 0) philox_keep(keep, u64(e0), h, key, thr);
+        philox_keep(keep + h + done, u64(e0 + h + done), len - h - done, key, thr);
         if (flat) {
-            mask_scale_run<T>(len - done, A.p + e0 + done, 1, keep + done, 1, out.p + e0 + done, 1, kp);
+            if (h > 0) mask_scale_run<T>(h, A.p + e0, 1, keep, 1, out.p + e0, 1, kp);
+            const idx t = h + done;
+            mask_scale_run<T>(len - t, A.p + e0 + t, 1, keep + t, 1, out.p + e0 + t, 1, kp);
             return;
         }
         idx i = e0 / m, j = e0 - i * m;

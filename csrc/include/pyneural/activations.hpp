@@ -41,12 +41,24 @@ PYNEURAL_ALWAYS_INLINE void map2(idx n, const T* x, idx xs, const T* w, idx ws, 
     }
 }
 
+// The transcendental activations get clone functions of their own: inside the big switch
+// below GCC stopped inlining the (large) tanh lambda, and a loop with a call stays scalar.
+template <class T>
+PYNEURAL_CLONES void sigmoid_run(idx n, const T* z, idx zs, T* a, idx as) {
+    map1(n, z, zs, a, as, [](T v) { return simd::sigmoid(v); });
+}
+
+template <class T>
+PYNEURAL_CLONES void tanh_run(idx n, const T* z, idx zs, T* a, idx as) {
+    map1(n, z, zs, a, as, [](T v) { return simd::tanh(v); });
+}
+
 // One run of an elementwise activation (all codes but softmax).
 template <class T>
 PYNEURAL_CLONES void act_forward_run(int act, T alpha, idx n, const T* z, idx zs, T* a, idx as) {
     switch (act) {
-        case kSigmoid: map1(n, z, zs, a, as, [](T v) { return sigmoid(v); }); break;
-        case kTanh: map1(n, z, zs, a, as, [](T v) { return simd::tanh(v); }); break;
+        case kSigmoid: sigmoid_run<T>(n, z, zs, a, as); break;
+        case kTanh: tanh_run<T>(n, z, zs, a, as); break;
         case kRelu: map1(n, z, zs, a, as, [](T v) { return v > T(0) ? v : T(0); }); break;
         case kLeakyRelu: map1(n, z, zs, a, as, [alpha](T v) { return v > T(0) ? v : alpha * v; }); break;
         default: map1(n, z, zs, a, as, [](T v) { return v; }); break;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common.hpp"
+#include "simd_math.hpp"
 
 namespace pyneural {
 
@@ -11,18 +12,19 @@ enum Act : int { kIdentity = 0, kSigmoid = 1, kTanh = 2, kRelu = 3, kLeakyRelu =
 
 inline bool valid_act(int act) { return act >= kIdentity && act <= kSoftmax; }
 
-// Stable sigmoid exactly as the reference: exp only of -|z|.
+// Stable sigmoid as the reference (exp only of -|z|), with the vectorisable exp.
 template <class T>
 PYNEURAL_ALWAYS_INLINE T sigmoid(T z) {
-    const T e = std::exp(-std::abs(z));
-    return z < T(0) ? e / (T(1) + e) : T(1) / (T(1) + e);
+    return simd::sigmoid(z);
 }
 
 // y[i] = f(x[i]); the unit-stride branch is the one that vectorises.
 template <class T, class F>
 PYNEURAL_ALWAYS_INLINE void map1(idx n, const T* x, idx xs, T* y, idx ys, F f) {
     if (xs == 1 && ys == 1) {
-        for (idx i = 0; i < n; ++i) y[i] = f(x[i]);
+        const idx h = line_peel(y, n);  // then the vector stores are line-aligned
+        for (idx i = 0; i < h; ++i) y[i] = f(x[i]);
+        for (idx i = h; i < n; ++i) y[i] = f(x[i]);
     } else {
         for (idx i = 0; i < n; ++i) y[i * ys] = f(x[i * xs]);
     }
@@ -31,18 +33,32 @@ PYNEURAL_ALWAYS_INLINE void map1(idx n, const T* x, idx xs, T* y, idx ys, F f) {
 template <class T, class F>
 PYNEURAL_ALWAYS_INLINE void map2(idx n, const T* x, idx xs, const T* w, idx ws, T* y, idx ys, F f) {
     if (xs == 1 && ws == 1 && ys == 1) {
-        for (idx i = 0; i < n; ++i) y[i] = f(x[i], w[i]);
+        const idx h = line_peel(y, n);
+        for (idx i = 0; i < h; ++i) y[i] = f(x[i], w[i]);
+        for (idx i = h; i < n; ++i) y[i] = f(x[i], w[i]);
     } else {
         for (idx i = 0; i < n; ++i) y[i * ys] = f(x[i * xs], w[i * ws]);
     }
+}
+
+// The transcendental activations get clone functions of their own: inside the big switch
+// below GCC stopped inlining the (large) tanh lambda, and a loop with a call stays scalar.
+template <class T>
+PYNEURAL_CLONES void sigmoid_run(idx n, const T* z, idx zs, T* a, idx as) {
+    map1(n, z, zs, a, as, [](T v) { return simd::sigmoid(v); });
+}
+
+template <class T>
+PYNEURAL_CLONES void tanh_run(idx n, const T* z, idx zs, T* a, idx as) {
+    map1(n, z, zs, a, as, [](T v) { return simd::tanh(v); });
 }
 
 // One run of an elementwise activation (all codes but softmax).
 template <class T>
 PYNEURAL_CLONES void act_forward_run(int act, T alpha, idx n, const T* z, idx zs, T* a, idx as) {
     switch (act) {
-        case kSigmoid: map1(n, z, zs, a, as, [](T v) { return sigmoid(v); }); break;
-        case kTanh: map1(n, z, zs, a, as, [](T v) { return std::tanh(v); }); break;
+        case kSigmoid: sigmoid_run<T>(n, z, zs, a, as); break;
+        case kTanh: tanh_run<T>(n, z, zs, a, as); break;
         case kRelu: map1(n, z, zs, a, as, [](T v) { return v > T(0) ? v : T(0); }); break;
         case kLeakyRelu: map1(n, z, zs, a, as, [alpha](T v) { return v > T(0) ? v : alpha * v; }); break;
         default: map1(n, z, zs, a, as, [](T v) { return v; }); break;
@@ -86,11 +102,16 @@ PYNEURAL_CLONES void softmax_forward_block(Mat<const T> Z, Mat<T> A) {
         for (idx j = 0; j < m; ++j) {
             T mj = Z(0, j), sj = T(0);
             for (idx i = 1; i < n; ++i) mj = nan_max(mj, Z(i, j));
-            for (idx i = 0; i < n; ++i) {
-                const T e = std::exp(Z(i, j) - mj);
-                A(i, j) = e;
-                sj += e;
+            // exp in its own loop (vectorises; unit-stride copy of the common F-order case),
+            // then the sum in row order as before: same bits, the sum just reads A back.
+            if (Z.rs == 1 && A.rs == 1) {
+                const T* zc = &Z(0, j);
+                T* ac = &A(0, j);
+                for (idx i = 0; i < n; ++i) ac[i] = simd::exp(zc[i] - mj);
+            } else {
+                for (idx i = 0; i < n; ++i) A(i, j) = simd::exp(Z(i, j) - mj);
             }
+            for (idx i = 0; i < n; ++i) sj += A(i, j);
             for (idx i = 0; i < n; ++i) A(i, j) = A(i, j) / sj;
         }
         return;
@@ -98,12 +119,23 @@ PYNEURAL_CLONES void softmax_forward_block(Mat<const T> Z, Mat<T> A) {
     for (idx j = 0; j < m; ++j) mx[j] = Z(0, j), s[j] = T(0);
     for (idx i = 1; i < n; ++i)
         for (idx j = 0; j < m; ++j) mx[j] = nan_max(mx[j], Z(i, j));
-    for (idx i = 0; i < n; ++i)
-        for (idx j = 0; j < m; ++j) {
-            const T e = std::exp(Z(i, j) - mx[j]);
-            A(i, j) = e;
-            s[j] += e;
+    for (idx i = 0; i < n; ++i) {
+        if (Z.cs == 1 && A.cs == 1) {  // C order: unit stride across the block's columns
+            const T* zr = &Z(i, 0);
+            T* ar = &A(i, 0);
+            for (idx j = 0; j < m; ++j) {
+                const T e = simd::exp(zr[j] - mx[j]);
+                ar[j] = e;
+                s[j] += e;
+            }
+        } else {
+            for (idx j = 0; j < m; ++j) {
+                const T e = simd::exp(Z(i, j) - mx[j]);
+                A(i, j) = e;
+                s[j] += e;
+            }
         }
+    }
     for (idx i = 0; i < n; ++i)
         for (idx j = 0; j < m; ++j) A(i, j) = A(i, j) / s[j];
 }

@@ -5,18 +5,23 @@
 #include <cmath>
 
 #include "common.hpp"
+#include "simd_math.hpp"
 
 namespace pyneural {
 
 // Elements per parallel chunk; fixed so the split never depends on the thread count.
 constexpr idx kOptChunk = idx(1) << 14;
 
-template <class F>
-inline void chunked(idx n, F&& f) {
-    const idx nb = (n + kOptChunk - 1) / kOptChunk;
+// f(i0, len) over fixed chunks; the first h = line_peel(p) elements are a chunk of their
+// own, so every other chunk starts (p being the array all updates write) on a cache line.
+template <class T, class F>
+inline void chunked(const T* p, idx n, F&& f) {
+    const idx h = line_peel(p, n), m = n - h;
+    if (h > 0) f(0, h);
+    const idx nb = (m + kOptChunk - 1) / kOptChunk;
     parallel_for(nb, n >= kParCheap, [&](idx b) {
         const idx i0 = b * kOptChunk;
-        f(i0, std::min(kOptChunk, n - i0));
+        f(h + i0, std::min(kOptChunk, m - i0));
     });
 }
 
@@ -65,17 +70,17 @@ PYNEURAL_CLONES void adam_run(idx n, T* p, const T* g, T* v, T* s, AdamScalars<T
 
 template <class T>
 void gd_update(T* p, const T* g, idx n, double lr) {
-    chunked(n, [&](idx i0, idx len) { gd_run<T>(len, p + i0, g + i0, T(lr)); });
+    chunked(p, n, [&](idx i0, idx len) { gd_run<T>(len, p + i0, g + i0, T(lr)); });
 }
 
 template <class T>
 void momentum_update(T* p, const T* g, T* v, idx n, double lr, double beta) {
-    chunked(n, [&](idx i0, idx len) { momentum_run<T>(len, p + i0, g + i0, v + i0, T(lr), T(beta), T(1.0 - beta)); });
+    chunked(p, n, [&](idx i0, idx len) { momentum_run<T>(len, p + i0, g + i0, v + i0, T(lr), T(beta), T(1.0 - beta)); });
 }
 
 template <class T>
 void rmsprop_update(T* p, const T* g, T* s, idx n, double lr, double beta, double eps) {
-    chunked(n, [&](idx i0, idx len) {
+    chunked(p, n, [&](idx i0, idx len) {
         rmsprop_run<T>(len, p + i0, g + i0, s + i0, T(lr), T(beta), T(1.0 - beta), T(eps));
     });
 }
@@ -92,7 +97,7 @@ void adam_update(T* p, const T* g, T* v, T* s, idx n, double lr, double beta1, d
                            T(1.0 - std::pow(beta1, double(t))),
                            T(1.0 - std::pow(beta2, double(t))),
                            T(eps)};
-    chunked(n, [&](idx i0, idx len) { adam_run<T>(len, p + i0, g + i0, v + i0, s + i0, k, eps_inside_sqrt); });
+    chunked(p, n, [&](idx i0, idx len) { adam_run<T>(len, p + i0, g + i0, v + i0, s + i0, k, eps_inside_sqrt); });
 }
 
 }  // namespace pyneural

@@ -1,9 +1,10 @@
 """pyneural as users train it: ``Sequential([...]).fit(...)`` on one backend.
 
-Per-epoch times are the ``History``'s ``"time"`` (what ``fit`` measures around each epoch:
-the shuffle, every step through the layers' kernels, the cost, Adam, the epoch's weight
-snapshot). The wall time of each ``fit`` call is kept too; the difference is the per-call
-set-up (input checks, callbacks), which ``fit(epochs=N)`` pays once.
+Per-epoch times are the ``History``'s ``"time"``: what ``fit`` measures around the training
+engine's calls (the shuffle, the gather, every step's forward, cost, backward and Adam, the
+epoch's weight snapshot), divided by the epochs of the call when several run in one call.
+The wall time of each ``fit`` call is kept too; the difference is the per-call set-up (input
+checks, building the engine's plan, callbacks), which ``fit(epochs=N)`` pays once.
 """
 
 from __future__ import annotations

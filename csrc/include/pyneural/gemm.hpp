@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "common.hpp"
+#include "gemm_small.hpp"
 
 #if PYNEURAL_X86_DISPATCH || (defined(__GNUC__) && !defined(PYNEURAL_NO_VECEXT))
 #define PYNEURAL_VECEXT 1
@@ -305,6 +306,10 @@ void gemm(Mat<const T> A, Mat<const T> B, Mat<T> C, Epi&& epi) {
     if (A.cols == 0) {
         for (idx i = 0; i < M; ++i)
             for (idx j = 0; j < N; ++j) C(i, j) = T(0);
+        epi(idx(0), M, idx(0), N);
+        return;
+    }
+    if (gemm_small<T>(A, B, C)) {
         epi(idx(0), M, idx(0), N);
         return;
     }

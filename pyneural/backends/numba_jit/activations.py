@@ -11,12 +11,13 @@ from numba import prange
 
 from ..contract import ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_SOFTMAX, ACT_TANH
 from ._jit import COLS, PAR_MIN, entry, kernel, n_tiles, tile
+from .simd_math import exp, sigmoid, tanh
 
 
 @kernel
 def forward_row(z, a, act, alpha):
-    """``a[:] = g(z)`` on 1-D views, for a pointwise activation."""
-    one = a.dtype.type(1.0)
+    """``a[:] = g(z)`` on 1-D views, for a pointwise activation (sigmoid and tanh through
+    the vectorisable :mod:`.simd_math` functions, the C++ backend's formulas)."""
     zero = a.dtype.type(0.0)
     slope = a.dtype.type(alpha)
     if act == ACT_IDENTITY:
@@ -24,12 +25,10 @@ def forward_row(z, a, act, alpha):
             a[j] = z[j]
     elif act == ACT_SIGMOID:
         for j in range(z.shape[0]):
-            x = z[j]
-            e = np.exp(-abs(x))  # exp of a non-positive number only: no overflow
-            a[j] = e / (one + e) if x < zero else one / (one + e)
+            a[j] = sigmoid(z[j])  # exp of -|z| only, as the reference: no overflow
     elif act == ACT_TANH:
         for j in range(z.shape[0]):
-            a[j] = np.tanh(z[j])
+            a[j] = tanh(z[j])
     elif act == ACT_RELU:
         for j in range(z.shape[0]):
             x = z[j]
@@ -84,7 +83,7 @@ def _softmax_cols(Z, A, j0, j1):
         z = Z[i, j0:j1]
         a = A[i, j0:j1]
         for j in range(a.shape[0]):
-            e = np.exp(z[j] - mx[j])
+            e = exp(z[j] - mx[j])
             a[j] = e
             sm[j] += e
     for i in range(n):

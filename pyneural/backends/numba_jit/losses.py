@@ -2,6 +2,11 @@
 
 Each chunk is summed in index order, then the chunk sums are added in chunk order, so the
 result is the same whether the chunks ran on one thread or many.
+
+The logs are the vectorisable :func:`.simd_math.log` (the C++ backend's formula). A loop
+adding into one float64 in order cannot be vectorised without reordering the sum, so the
+costs with logs write their float64 terms into a chunk-sized scratch row first (a loop that
+vectorises), then add them up in element order: the same sum, term for term.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import numpy as np
 from numba import prange
 
 from ._jit import PAR_MIN, RED_CHUNK, entry, kernel
+from .simd_math import log
 
 _BCE, _CE, _MSE, _SQUARES = 0, 1, 2, 3
 _TINY32 = float(np.finfo(np.float32).tiny)
@@ -25,7 +31,15 @@ def _tiny(X):
 @kernel
 def _log_clamped(x, tiny):
     """``log(max(x, tiny))`` in ``x``'s dtype, then float64 (NaN still propagates)."""
-    return np.float64(np.log(tiny if x < tiny else x))
+    return np.float64(log(tiny if x < tiny else x))
+
+
+@kernel
+def _add_in_order(acc, t):
+    """``acc + t[0] + t[1] + ...``, added one by one in index order."""
+    for j in range(t.shape[0]):
+        acc += t[j]
+    return acc
 
 
 @kernel
@@ -35,6 +49,7 @@ def _chunk_sum(kind, AL, Y, start, stop):
     one = AL.dtype.type(1.0)
     tiny = _tiny(AL)
     acc = 0.0
+    terms = np.empty(stop - start if kind == _BCE or kind == _CE else 0)  # scratch: the log terms
     pos = start
     while pos < stop:  # one row segment per pass
         i = pos // m
@@ -42,13 +57,17 @@ def _chunk_sum(kind, AL, Y, start, stop):
         j1 = min(m, j0 + (stop - pos))
         a, y = AL[i, j0:j1], Y[i, j0:j1]
         if kind == _BCE:
+            t = terms[:a.shape[0]]
             for j in range(a.shape[0]):
                 yj = np.float64(y[j])
-                acc += yj * _log_clamped(a[j], tiny) + (1.0 - yj) * _log_clamped(one - a[j], tiny)
+                t[j] = yj * _log_clamped(a[j], tiny) + (1.0 - yj) * _log_clamped(one - a[j], tiny)
+            acc = _add_in_order(acc, t)
         elif kind == _CE:
+            t = terms[:a.shape[0]]
             for j in range(a.shape[0]):
                 yj = np.float64(y[j])
-                acc += yj * _log_clamped(a[j], tiny) if yj != 0.0 else 0.0
+                t[j] = yj * _log_clamped(a[j], tiny) if yj != 0.0 else 0.0
+            acc = _add_in_order(acc, t)
         elif kind == _MSE:
             for j in range(a.shape[0]):
                 d = np.float64(a[j]) - np.float64(y[j])
@@ -81,10 +100,10 @@ def _reduce(kind, AL, Y):
 @kernel
 def _labels_chunk(AL, labels, j0, j1):
     tiny = _tiny(AL)
-    acc = 0.0
+    t = np.empty(j1 - j0)  # the logs first (a loop that vectorises), then their sum in order
     for j in range(j0, j1):
-        acc += _log_clamped(AL[labels[j], j], tiny)
-    return acc
+        t[j - j0] = _log_clamped(AL[labels[j], j], tiny)
+    return _add_in_order(0.0, t)
 
 
 @entry("in labels", parallel=True)

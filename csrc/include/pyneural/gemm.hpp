@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "common.hpp"
+#include "gemm_pack_avx512.hpp"
 
 #if PYNEURAL_X86_DISPATCH || (defined(__GNUC__) && !defined(PYNEURAL_NO_VECEXT))
 #define PYNEURAL_VECEXT 1
@@ -40,13 +41,19 @@ namespace pyneural {
 #define PN_KC32 256
 #endif
 #ifndef PN_KC64
-#define PN_KC64 256
+#define PN_KC64 192
 #endif
 #ifndef PN_MC
 #define PN_MC 96
 #endif
 #ifndef PN_NC
-#define PN_NC 512
+#define PN_NC 1024
+#endif
+#ifndef PN_PFB
+#define PN_PFB 0
+#endif
+#ifndef PN_PFC
+#define PN_PFC 1
 #endif
 #ifndef PN_PAR
 #define PN_PAR (1 << 18)
@@ -89,12 +96,21 @@ struct GemmImpl {
 #endif
 
 // Ap: MR-row micro-panels, [p][i] within a panel; rows past mc are zero.
-template <class T, int MR>
+// X512: the caller is compiled for AVX-512F (transposing layouts use avx512:: helpers).
+template <class T, int MR, bool X512>
 PYNEURAL_ALWAYS_INLINE void pack_a(const Mat<const T>& A, idx i0, idx mc, idx p0, idx kc, T* dst) {
     for (idx ir = 0; ir < mc; ir += MR) {
         const idx mr = std::min<idx>(MR, mc - ir);
         T* d = dst + ir * kc;
         const T* s = A.p + (i0 + ir) * A.rs + p0 * A.cs;
+#if PYNEURAL_X86_DISPATCH
+        if constexpr (X512) {
+            if (A.cs == 1 && mr == MR) {
+                avx512::pack_a_rows<T, MR>(s, A.rs, kc, d);
+                continue;
+            }
+        }
+#endif
         if (A.rs == 1 && mr == MR) {
             for (idx p = 0; p < kc; ++p)
                 for (int i = 0; i < MR; ++i) d[p * MR + i] = s[p * A.cs + i];
@@ -110,12 +126,20 @@ PYNEURAL_ALWAYS_INLINE void pack_a(const Mat<const T>& A, idx i0, idx mc, idx p0
 }
 
 // Bp: NR-column micro-panels, [p][j] within a panel; columns past nc are zero.
-template <class T, int NR>
+template <class T, int NR, bool X512>
 PYNEURAL_ALWAYS_INLINE void pack_b(const Mat<const T>& B, idx p0, idx kc, idx j0, idx nc, T* dst) {
     for (idx jr = 0; jr < nc; jr += NR) {
         const idx nr = std::min<idx>(NR, nc - jr);
         T* d = dst + jr * kc;
         const T* s = B.p + p0 * B.rs + (j0 + jr) * B.cs;
+#if PYNEURAL_X86_DISPATCH
+        if constexpr (X512) {
+            if (B.rs == 1 && nr == NR) {
+                avx512::pack_b_cols<T, NR>(s, B.cs, kc, d);
+                continue;
+            }
+        }
+#endif
         if (B.cs == 1 && nr == NR) {
             for (idx p = 0; p < kc; ++p)
                 for (int j = 0; j < NR; ++j) d[p * NR + j] = s[p * B.rs + j];
@@ -140,9 +164,20 @@ PYNEURAL_ALWAYS_INLINE void micro(idx kc, const T* a, const T* b, T* c, idx ldc,
     typedef T vreg __attribute__((vector_size(VB)));
     typedef T vmem __attribute__((vector_size(VB), aligned(sizeof(T)), may_alias));
     vreg acc[MR][NV];
+#if PN_PFC
+    if (add)
+        PYNEURAL_UNROLL for (int i = 0; i < MR; ++i) {
+            __builtin_prefetch(c + i * ldc, 1, 3);
+            __builtin_prefetch(c + i * ldc + NV * W - 1, 1, 3);
+        }
+#endif
     PYNEURAL_UNROLL for (int i = 0; i < MR; ++i)
         PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = vreg{};
     for (idx p = 0; p < kc; ++p) {
+#if PN_PFB
+        PYNEURAL_UNROLL for (int v = 0; v < NV * W * int(sizeof(T)) / 64; ++v)
+            __builtin_prefetch(reinterpret_cast<const char*>(b) + PN_PFB + 64 * v, 0, 3);
+#endif
         vreg bv[NV];
         PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) bv[v] = *(const vmem*)(b + v * W);
         PYNEURAL_UNROLL for (int i = 0; i < MR; ++i) {
@@ -176,11 +211,11 @@ PYNEURAL_ALWAYS_INLINE void micro(idx kc, const T* a, const T* b, T* c, idx ldc,
 }
 
 // See BlockFn. Loop order: each A micro-panel (MR x kc, in L1) sweeps the B panels (L2).
-template <class T, int MR, int NV, int VB>
+template <class T, int MR, int NV, int VB, bool X512>
 PYNEURAL_ALWAYS_INLINE void block_impl(const Mat<const T>& A, const Mat<T>& C, idx i0, idx mc, idx j0, idx nc,
                                        idx p0, idx kc, const T* Bp, T* Ap, bool add) {
     constexpr int NR = NV * (VB / int(sizeof(T)));
-    pack_a<T, MR>(A, i0, mc, p0, kc, Ap);
+    pack_a<T, MR, X512>(A, i0, mc, p0, kc, Ap);
     alignas(64) T buf[MR * NR];
     for (idx ir = 0; ir < mc; ir += MR) {
         const idx mr = std::min<idx>(MR, mc - ir);
@@ -206,21 +241,21 @@ PYNEURAL_ALWAYS_INLINE void block_impl(const Mat<const T>& A, const Mat<T>& C, i
     }
 }
 
-#define PYNEURAL_GEMM_ISA(NAME, TARGET, MR, NV, VB)                                                              \
+#define PYNEURAL_GEMM_ISA(NAME, TARGET, MR, NV, VB, X512)                                                              \
     template <class T>                                                                                           \
     TARGET void pack_b_##NAME(const Mat<const T>& B, idx p0, idx kc, idx j0, idx nc, T* dst) {                   \
-        pack_b<T, NV*(VB / int(sizeof(T)))>(B, p0, kc, j0, nc, dst);                                             \
+        pack_b<T, NV*(VB / int(sizeof(T))), X512>(B, p0, kc, j0, nc, dst);                                             \
     }                                                                                                            \
     template <class T>                                                                                           \
     TARGET void block_##NAME(const Mat<const T>& A, const Mat<T>& C, idx i0, idx mc, idx j0, idx nc, idx p0,     \
                              idx kc, const T* Bp, T* Ap, bool add) {                                             \
-        block_impl<T, MR, NV, VB>(A, C, i0, mc, j0, nc, p0, kc, Bp, Ap, add);                                    \
+        block_impl<T, MR, NV, VB, X512>(A, C, i0, mc, j0, nc, p0, kc, Bp, Ap, add);                                    \
     }
 
-PYNEURAL_GEMM_ISA(generic, , 6, 2, 16)
+PYNEURAL_GEMM_ISA(generic, , 6, 2, 16, false)
 #if PYNEURAL_X86_DISPATCH
-PYNEURAL_GEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 6, 2, 32)
-PYNEURAL_GEMM_ISA(avx512, __attribute__((target("avx512f"))), 12, 2, 64)
+PYNEURAL_GEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 6, 2, 32, false)
+PYNEURAL_GEMM_ISA(avx512, __attribute__((target("avx512f"))), 12, 2, 64, true)
 #endif
 #undef PYNEURAL_GEMM_ISA
 

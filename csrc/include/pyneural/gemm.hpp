@@ -50,10 +50,13 @@ namespace pyneural {
 #define PN_NC 1024
 #endif
 #ifndef PN_PFB
-#define PN_PFB 0
+#define PN_PFB 1024
 #endif
 #ifndef PN_PFC
 #define PN_PFC 1
+#endif
+#ifndef PN_MR
+#define PN_MR 12
 #endif
 #ifndef PN_PAR
 #define PN_PAR (1 << 18)
@@ -255,7 +258,7 @@ PYNEURAL_ALWAYS_INLINE void block_impl(const Mat<const T>& A, const Mat<T>& C, i
 PYNEURAL_GEMM_ISA(generic, , 6, 2, 16, false)
 #if PYNEURAL_X86_DISPATCH
 PYNEURAL_GEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 6, 2, 32, false)
-PYNEURAL_GEMM_ISA(avx512, __attribute__((target("avx512f"))), 12, 2, 64, true)
+PYNEURAL_GEMM_ISA(avx512, __attribute__((target("avx512f"))), PN_MR, 2, 64, true)
 #endif
 #undef PYNEURAL_GEMM_ISA
 
@@ -291,7 +294,7 @@ const GemmImpl<T>& gemm_impl() {
 #if PYNEURAL_X86_DISPATCH
         constexpr int v32 = 32 / int(sizeof(T)), v64 = 64 / int(sizeof(T));
         switch (gemm_level()) {
-            case 2: return GemmImpl<T>{&pack_b_avx512<T>, &block_avx512<T>, 12, 2 * v64, "avx512"};
+            case 2: return GemmImpl<T>{&pack_b_avx512<T>, &block_avx512<T>, PN_MR, 2 * v64, "avx512"};
             case 1: return GemmImpl<T>{&pack_b_avx2<T>, &block_avx2<T>, 6, 2 * v32, "avx2"};
             default: break;
         }

@@ -4,7 +4,7 @@
 // (blocks of kKC, fixed), each accumulated from zero over its k in order in one register
 // lane. Tiling, thread count and scheduling therefore never change a result; only the
 // micro-kernel's ISA (FMA or not) does, and it is chosen once per process. Threads split
-// output tiles only, never k. Blocked partials are also more accurate than one long
+// output rows (or columns) only, never k; they share each packed B block. Blocked partials are also more accurate than one long
 // running sum (k = 12288 in float32 is common here).
 #pragma once
 
@@ -37,51 +37,33 @@ namespace pyneural {
 // but the element type. Per (kNC column, kKC) block the B block is packed once and shared
 // by all threads (it stays in L2: kKC x kNC); each thread packs kMC-row A blocks of its own
 // rows and sweeps every MR-row A micro-panel (in L1) across the B block.
-#ifndef PN_KC32
-#define PN_KC32 256
-#endif
-#ifndef PN_KC64
-#define PN_KC64 192
-#endif
-#ifndef PN_MC
-#define PN_MC 96
-#endif
-#ifndef PN_NC
-#define PN_NC 1024
-#endif
-#ifndef PN_PFB
-#define PN_PFB 1024
-#endif
-#ifndef PN_PFC
-#define PN_PFC 1
-#endif
-#ifndef PN_MR
-#define PN_MR 12
-#endif
-#ifndef PN_PAR
-#define PN_PAR (1 << 18)
-#endif
+// float: A micro-panel 12 KB + B panel 32 KB; double (kc 192): 18 KB + 24 KB, where 256
+// measured ~10% slower (the pair no longer fits the 48 KB L1).
 template <class T>
-constexpr idx kKC = sizeof(T) == 4 ? PN_KC32 : PN_KC64;
-constexpr idx kMC = PN_MC, kNC = PN_NC;
-// Open a parallel region only above this many multiply-adds (fork/join costs ~µs, and far
-// more when the machine is oversubscribed).
-constexpr double kGemmParWork = double(PN_PAR);
+constexpr idx kKC = sizeof(T) == 4 ? 256 : 192;
+constexpr idx kMC = 96, kNC = 1024;
+// Open a parallel region only above this many multiply-adds (~10 µs of one core): fork/join
+// costs µs, and a region whose second thread is descheduled on a busy machine costs ms.
+constexpr double kGemmParWork = double(1 << 20);
+// The micro-kernel prefetches the streamed B rows this many bytes of packed panel ahead.
+constexpr int kPrefetchB = 1024;
 
-// Packs B[p0:p0+kc, j0:j0+nc] into NR-column micro-panels.
 template <class T>
 struct GemmArgs {
     Mat<const T> A, B;
     Mat<T> C;
 };
 
+// Packs B[p0:p0+kc, j0:j0+nc] into NR-column micro-panels.
 template <class T>
 using PackBFn = void (*)(const Mat<const T>& B, idx p0, idx kc, idx j0, idx nc, T* dst);
 // Packs A[i0:i0+mc, p0:p0+kc] into Ap, then C[i0:i0+mc, j0:j0+nc] (+)= A_blk * B_blk with
-// Bp the packed panels of columns j0.. (add: accumulate onto C, else overwrite).
+// Bp the packed panels of columns j0.. (add: accumulate onto C, else overwrite). With Bd
+// set, full panels are read in place instead (Bd: B[p0, j0], unit column stride, rows ldb
+// apart); only a partial last panel is packed.
 template <class T>
 using BlockFn = void (*)(const Mat<const T>& A, const Mat<T>& C, idx i0, idx mc, idx j0, idx nc, idx p0, idx kc,
-                         const T* Bp, T* Ap, bool add);
+                         const T* Bp, const T* Bd, idx ldb, T* Ap, bool add);
 
 template <class T>
 struct GemmImpl {
@@ -108,8 +90,8 @@ PYNEURAL_ALWAYS_INLINE void pack_a(const Mat<const T>& A, idx i0, idx mc, idx p0
         const T* s = A.p + (i0 + ir) * A.rs + p0 * A.cs;
 #if PYNEURAL_X86_DISPATCH
         if constexpr (X512) {
-            if (A.cs == 1 && mr == MR) {
-                avx512::pack_a_rows<T, MR>(s, A.rs, kc, d);
+            if (A.cs == 1) {
+                avx512::pack_a_rows<T, MR>(s, A.rs, int(mr), kc, d);
                 continue;
             }
         }
@@ -159,28 +141,27 @@ PYNEURAL_ALWAYS_INLINE void pack_b(const Mat<const T>& B, idx p0, idx kc, idx j0
 
 // MR x (NV*W) register tile: c[i][j] = (add ? c[i][j] : 0) + (sum_p a[p][i] * b[p][j]),
 // the sum over p in order from zero.
+// b: the k-th NR-wide row of the B panel at b + k * ldb.
 template <class T, int MR, int NV, int VB>
-PYNEURAL_ALWAYS_INLINE void micro(idx kc, const T* a, const T* b, T* c, idx ldc, bool add) {
+PYNEURAL_ALWAYS_INLINE void micro(idx kc, const T* a, const T* b, idx ldb, T* c, idx ldc, bool add) {
     PYNEURAL_FP_CONTRACT_FAST
     constexpr int W = VB / int(sizeof(T));
+    constexpr idx kPfRows = kPrefetchB / (NV * VB);
 #if PYNEURAL_VECEXT
     typedef T vreg __attribute__((vector_size(VB)));
     typedef T vmem __attribute__((vector_size(VB), aligned(sizeof(T)), may_alias));
     vreg acc[MR][NV];
-#if PN_PFC
+    // The C tile is read at the end: start fetching it now.
     if (add)
         PYNEURAL_UNROLL for (int i = 0; i < MR; ++i) {
             __builtin_prefetch(c + i * ldc, 1, 3);
             __builtin_prefetch(c + i * ldc + NV * W - 1, 1, 3);
         }
-#endif
     PYNEURAL_UNROLL for (int i = 0; i < MR; ++i)
         PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = vreg{};
     for (idx p = 0; p < kc; ++p) {
-#if PN_PFB
         PYNEURAL_UNROLL for (int v = 0; v < NV * W * int(sizeof(T)) / 64; ++v)
-            __builtin_prefetch(reinterpret_cast<const char*>(b) + PN_PFB + 64 * v, 0, 3);
-#endif
+            __builtin_prefetch(reinterpret_cast<const char*>(b + kPfRows * ldb) + 64 * v, 0, 3);
         vreg bv[NV];
         PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) bv[v] = *(const vmem*)(b + v * W);
         PYNEURAL_UNROLL for (int i = 0; i < MR; ++i) {
@@ -188,7 +169,7 @@ PYNEURAL_ALWAYS_INLINE void micro(idx kc, const T* a, const T* b, T* c, idx ldc,
             PYNEURAL_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] += ai * bv[v];
         }
         a += MR;
-        b += NV * W;
+        b += ldb;
     }
     if (add) {
         PYNEURAL_UNROLL for (int i = 0; i < MR; ++i)
@@ -205,7 +186,7 @@ PYNEURAL_ALWAYS_INLINE void micro(idx kc, const T* a, const T* b, T* c, idx ldc,
     T acc[MR][NR];
     for (int i = 0; i < MR; ++i)
         for (int j = 0; j < NR; ++j) acc[i][j] = T(0);
-    for (idx p = 0; p < kc; ++p, a += MR, b += NR)
+    for (idx p = 0; p < kc; ++p, a += MR, b += ldb)
         for (int i = 0; i < MR; ++i)
             for (int j = 0; j < NR; ++j) acc[i][j] += a[i] * b[j];
     for (int i = 0; i < MR; ++i)
@@ -216,7 +197,7 @@ PYNEURAL_ALWAYS_INLINE void micro(idx kc, const T* a, const T* b, T* c, idx ldc,
 // See BlockFn. Loop order: each A micro-panel (MR x kc, in L1) sweeps the B panels (L2).
 template <class T, int MR, int NV, int VB, bool X512>
 PYNEURAL_ALWAYS_INLINE void block_impl(const Mat<const T>& A, const Mat<T>& C, idx i0, idx mc, idx j0, idx nc,
-                                       idx p0, idx kc, const T* Bp, T* Ap, bool add) {
+                                       idx p0, idx kc, const T* Bp, const T* Bd, idx ldb, T* Ap, bool add) {
     constexpr int NR = NV * (VB / int(sizeof(T)));
     pack_a<T, MR, X512>(A, i0, mc, p0, kc, Ap);
     alignas(64) T buf[MR * NR];
@@ -226,9 +207,11 @@ PYNEURAL_ALWAYS_INLINE void block_impl(const Mat<const T>& A, const Mat<T>& C, i
         for (idx jr = 0; jr < nc; jr += NR) {
             const idx nr = std::min<idx>(NR, nc - jr);
             T* c = C.p + (i0 + ir) * C.rs + (j0 + jr) * C.cs;
-            const T* b = Bp + jr * kc;
+            const bool direct = Bd != nullptr && nr == NR;
+            const T* b = direct ? Bd + jr : Bp + jr * kc;
+            const idx bs = direct ? ldb : NR;
             if (mr == MR && nr == NR && C.cs == 1) {
-                micro<T, MR, NV, VB>(kc, a, b, c, C.rs, add);
+                micro<T, MR, NV, VB>(kc, a, b, bs, c, C.rs, add);
                 continue;
             }
             // Edge or strided C: go through a local tile (padding zeroed, then discarded).
@@ -237,7 +220,7 @@ PYNEURAL_ALWAYS_INLINE void block_impl(const Mat<const T>& A, const Mat<T>& C, i
                 for (idx i = 0; i < mr; ++i)
                     for (idx j = 0; j < nr; ++j) buf[i * NR + j] = c[i * C.rs + j * C.cs];
             }
-            micro<T, MR, NV, VB>(kc, a, b, buf, NR, add);
+            micro<T, MR, NV, VB>(kc, a, b, bs, buf, NR, add);
             for (idx i = 0; i < mr; ++i)
                 for (idx j = 0; j < nr; ++j) c[i * C.rs + j * C.cs] = buf[i * NR + j];
         }
@@ -251,14 +234,14 @@ PYNEURAL_ALWAYS_INLINE void block_impl(const Mat<const T>& A, const Mat<T>& C, i
     }                                                                                                            \
     template <class T>                                                                                           \
     TARGET void block_##NAME(const Mat<const T>& A, const Mat<T>& C, idx i0, idx mc, idx j0, idx nc, idx p0,     \
-                             idx kc, const T* Bp, T* Ap, bool add) {                                             \
-        block_impl<T, MR, NV, VB, X512>(A, C, i0, mc, j0, nc, p0, kc, Bp, Ap, add);                                    \
+                             idx kc, const T* Bp, const T* Bd, idx ldb, T* Ap, bool add) {                       \
+        block_impl<T, MR, NV, VB, X512>(A, C, i0, mc, j0, nc, p0, kc, Bp, Bd, ldb, Ap, add);                     \
     }
 
 PYNEURAL_GEMM_ISA(generic, , 6, 2, 16, false)
 #if PYNEURAL_X86_DISPATCH
 PYNEURAL_GEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 6, 2, 32, false)
-PYNEURAL_GEMM_ISA(avx512, __attribute__((target("avx512f"))), PN_MR, 2, 64, true)
+PYNEURAL_GEMM_ISA(avx512, __attribute__((target("avx512f"))), 12, 2, 64, true)
 #endif
 #undef PYNEURAL_GEMM_ISA
 
@@ -294,7 +277,7 @@ const GemmImpl<T>& gemm_impl() {
 #if PYNEURAL_X86_DISPATCH
         constexpr int v32 = 32 / int(sizeof(T)), v64 = 64 / int(sizeof(T));
         switch (gemm_level()) {
-            case 2: return GemmImpl<T>{&pack_b_avx512<T>, &block_avx512<T>, PN_MR, 2 * v64, "avx512"};
+            case 2: return GemmImpl<T>{&pack_b_avx512<T>, &block_avx512<T>, 12, 2 * v64, "avx512"};
             case 1: return GemmImpl<T>{&pack_b_avx2<T>, &block_avx2<T>, 6, 2 * v32, "avx2"};
             default: break;
         }
@@ -315,6 +298,9 @@ void gemm_run(const GemmArgs<T>& g, Epi& epi) {
     // Threads split rows (each its own A, all the same B) when there are enough of them,
     // else columns (all threads the same rows).
     const bool split_rows = cdiv(M, MR) >= 2 * idx(nt);
+    // A single micro-panel row (e.g. a 10-unit output layer) reads each B element once:
+    // packing B would only add a copy, so rows of B with unit column stride are used in place.
+    const bool direct_b = M <= MR && g.B.cs == 1;
     // One B block (two when threaded: packing block s+1 while a slower thread still reads
     // block s would need a second barrier), plus one A block per thread; all parts
     // multiples of 64 elements, so every part is 64-byte aligned.
@@ -339,7 +325,8 @@ void gemm_run(const GemmArgs<T>& g, Epi& epi) {
                 const idx kc = std::min(KC, K - pc);
                 T* Bp = pool + (step % nbuf) * b_len;
                 // Every thread packs a share of the panels; the barrier publishes them.
-                const idx q0 = npan * tid / nth * NR, q1 = std::min(nc, npan * (tid + 1) / nth * NR);
+                idx q0 = npan * tid / nth * NR, q1 = std::min(nc, npan * (tid + 1) / nth * NR);
+                if (direct_b) q0 = std::max(q0, nc / NR * NR);
                 if (q1 > q0) impl.pack_b(g.B, pc, kc, jc + q0, q1 - q0, Bp + q0 * kc);
 #ifdef _OPENMP
                 if (nth > 1) {
@@ -355,7 +342,8 @@ void gemm_run(const GemmArgs<T>& g, Epi& epi) {
                 }
                 for (idx i0 = r0; i0 < r1; i0 += kMC) {
                     const idx mc = std::min(kMC, r1 - i0);
-                    impl.block(g.A, g.C, i0, mc, jc + c0, c1 - c0, pc, kc, Bp + c0 * kc, Ap, pc > 0);
+                    const T* Bd = direct_b ? g.B.p + pc * g.B.rs + jc + c0 : nullptr;
+                    impl.block(g.A, g.C, i0, mc, jc + c0, c1 - c0, pc, kc, Bp + c0 * kc, Bd, g.B.rs, Ap, pc > 0);
                     if (pc + kc == K) epi(i0, i0 + mc, jc + c0, jc + c1);
                 }
             }

@@ -91,9 +91,10 @@ struct Vec<double> {
 };
 
 // Moves rows lines of W elements each (line x at s + x * ss, rows <= W) into W lines of
-// rows elements each (line q at d + q * ds): d[q * ds + x] = s[x * ss + q].
+// width elements each (line q at d + q * ds, rows <= width <= W, lanes past rows zero):
+// d[q * ds + x] = s[x * ss + q].
 template <class T>
-PYNEURAL_AVX512 void transpose_lines(const T* s, idx ss, int rows, T* d, idx ds) {
+PYNEURAL_AVX512 void transpose_lines(const T* s, idx ss, int rows, int width, T* d, idx ds) {
     constexpr int W = 64 / int(sizeof(T));
     typename Vec<T>::type r[W];
 #pragma GCC unroll 16
@@ -103,20 +104,22 @@ PYNEURAL_AVX512 void transpose_lines(const T* s, idx ss, int rows, T* d, idx ds)
     }
     transpose(r);
 #pragma GCC unroll 16
-    for (int q = 0; q < W; ++q) storeu(d + q * ds, r[q], rows);
+    for (int q = 0; q < W; ++q) storeu(d + q * ds, r[q], width);
 }
 
-// A[i0.., p0..] with unit column stride, one full MR-row micro-panel of kc columns:
-// d[p * MR + i] = A[i, p].
 // (Out of line: the callers carry other optimize options, which blocks forced inlining.)
+// A[i0.., p0..] with unit column stride, one MR-row micro-panel (mr <= MR rows real, the
+// rest zero) of kc columns: d[p * MR + i] = A[i, p].
 template <class T, int MR>
-__attribute__((target("avx512f"))) void pack_a_rows(const T* s, idx rs, idx kc, T* d) {
+__attribute__((target("avx512f"))) void pack_a_rows(const T* s, idx rs, int mr, idx kc, T* d) {
     constexpr int W = 64 / int(sizeof(T));
     idx p = 0;
     for (; p + W <= kc; p += W)
-        for (int i = 0; i < MR; i += W) transpose_lines<T>(s + i * rs + p, rs, std::min(W, MR - i), d + p * MR + i, MR);
+        for (int i = 0; i < MR; i += W)
+            transpose_lines<T>(s + i * rs + p, rs, std::max(0, std::min(W, mr - i)), std::min(W, MR - i),
+                               d + p * MR + i, MR);
     for (; p < kc; ++p)
-        for (int i = 0; i < MR; ++i) d[p * MR + i] = s[i * rs + p];
+        for (int i = 0; i < MR; ++i) d[p * MR + i] = i < mr ? s[i * rs + p] : T(0);
 }
 
 // B[p0.., j0..] with unit row stride, one full NR-column micro-panel of kc rows:
@@ -126,7 +129,7 @@ __attribute__((target("avx512f"))) void pack_b_cols(const T* s, idx cs, idx kc, 
     constexpr int W = 64 / int(sizeof(T));
     idx p = 0;
     for (; p + W <= kc; p += W)
-        for (int j = 0; j < NR; j += W) transpose_lines<T>(s + j * cs + p, cs, W, d + p * NR + j, NR);
+        for (int j = 0; j < NR; j += W) transpose_lines<T>(s + j * cs + p, cs, W, W, d + p * NR + j, NR);
     for (; p < kc; ++p)
         for (int j = 0; j < NR; ++j) d[p * NR + j] = s[j * cs + p];
 }

@@ -5,8 +5,8 @@
 // lane. Tiling, thread count and scheduling therefore never change a result; only the
 // micro-kernel's ISA (FMA or not) does, and it is chosen once per process. Threads split
 // output rows (or columns) only, never k; they share each packed B block. Blocked
-// partials are also more accurate than one long
-// running sum (k = 12288 in float32 is common here).
+// partials are also more accurate than one long running sum (k = 12288 in float32 is
+// common here).
 #pragma once
 
 #include <cstdlib>

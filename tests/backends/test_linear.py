@@ -19,8 +19,9 @@ ACTS = list(contract.ACTIVATIONS)
 DIMS = [(1, 1, 1), (1, 7, 13), (7, 13, 1), (13, 1, 7), (7, 13, 17), (10, 3, 129), (37, 129, 65), (2, 64, 5)]
 LAYOUT_DIMS = [(7, 13, 5), (1, 5, 1), (6, 1, 4)]
 LAYOUT_ACTS = ["identity", "tanh", "softmax"]
-# Crosses the compiled GEMM's cache blocks (96 rows, 256 inner, 512 columns) with tails.
-LARGE_DIMS = (101, 300, 533)
+# Crosses the compiled GEMM's cache blocks (96 rows, 256 inner in float32 / 192 in float64,
+# 1024 columns) with tails.
+LARGE_DIMS = (101, 300, 1061)
 LARGE_LAYOUTS = ["C", "F", "strided", "mixed"]
 ALPHA = 0.01
 
@@ -166,3 +167,58 @@ def test_output_delta_labels(backend, dtype, rng, shape):
 @pytest.mark.parametrize("layout", H.LAYOUTS)
 def test_output_delta_labels_layouts(backend, dtype, rng, layout):
     _labels_case(backend, dtype, rng, (10, 17), layout)
+
+
+# Each GEMM micro-kernel (PYNEURAL_GEMM_KERNEL lowers the run-time choice, fixed per process,
+# hence a subprocess): shapes around its register tile (12 x 32 / 6 x 16 float32) and the
+# cache blocks, single-row products (B read in place), every operand layout of the training
+# products; checked against float64 and for 1 vs 2 threads bitwise.
+_KERNEL_SCRIPT = r"""
+import sys
+import numpy as np
+from pyneural.backends import get_backend
+
+be = get_backend("cpp")
+want = sys.argv[1]
+name = be.build_info()["gemm_kernel_float32"]
+assert name == want or (want != "generic" and name in ("generic", "avx2")), (want, name)  # lowered, never raised
+rng = np.random.default_rng(7)
+dims = [(1, 1, 1), (5, 2, 64), (1, 4, 400), (11, 17, 33), (12, 256, 32), (13, 257, 31),
+        (10, 300, 1030), (97, 193, 95), (25, 513, 1025), (130, 40, 300), (300, 500, 400)]
+for dt in (np.float32, np.float64):
+    for n, k, m in dims:
+        for lay in ("NN", "NT", "TN"):
+            W = rng.normal(size=(n, k)).astype(dt) if lay[0] == "N" else rng.normal(size=(k, n)).astype(dt).T
+            X = rng.normal(size=(k, m)).astype(dt) if lay[1] == "N" else rng.normal(size=(m, k)).astype(dt).T
+            b = rng.normal(size=(n, 1)).astype(dt)
+            out = []
+            for nt in (1, 2):
+                be.set_num_threads(nt)
+                Z = np.full((n, m), np.nan, dt)
+                A = np.full((n, m), np.nan, dt)
+                be.linear_forward(W, X, b, Z, A, 3, 0.0)
+                out.append((Z, A))
+            (Z1, A1), (Z2, A2) = out
+            assert np.array_equal(Z1, Z2) and np.array_equal(A1, A2), (want, dt, n, k, m, lay, "1 vs 2 threads")
+            W64, X64 = W.astype(np.float64), X.astype(np.float64)
+            bound = (2 * k + 8) * np.finfo(dt).eps * (np.abs(W64) @ np.abs(X64) + np.abs(b)) + np.finfo(dt).tiny
+            assert np.all(np.abs(Z1 - (W64 @ X64 + b)) <= bound), (want, dt, n, k, m, lay)
+            assert np.array_equal(A1, np.maximum(Z1, 0)), (want, dt, n, k, m, lay, "relu")
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("kernel", ["generic", "avx2", "avx512"])
+def test_gemm_kernels(kernel):
+    import os
+    import subprocess
+    import sys
+
+    from pyneural.backends import available_backends
+
+    if "cpp" not in available_backends():
+        pytest.skip("cpp backend not built")
+    env = dict(os.environ, PYNEURAL_GEMM_KERNEL=kernel)
+    res = subprocess.run([sys.executable, "-c", _KERNEL_SCRIPT, kernel], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0 and res.stdout.strip().endswith("ok"), res.stdout + res.stderr

@@ -219,6 +219,7 @@ def test_gemm_kernels(kernel):
     if "cpp" not in available_backends():
         pytest.skip("cpp backend not built")
     env = dict(os.environ, PYNEURAL_GEMM_KERNEL=kernel)
+    # cwd="/": from the repository root, "-c" would import the source tree (no _core).
     res = subprocess.run([sys.executable, "-c", _KERNEL_SCRIPT, kernel], env=env, capture_output=True, text=True,
-                         timeout=600)
+                         timeout=600, cwd="/")
     assert res.returncode == 0 and res.stdout.strip().endswith("ok"), res.stdout + res.stderr

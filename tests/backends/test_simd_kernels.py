@@ -147,7 +147,9 @@ def test_dropout_simd_paths_bit_identical(cpp):
     digests = {}
     for cap in ("", "avx2", "scalar"):
         env = dict(os.environ, PYNEURAL_PHILOX=cap)
-        res = subprocess.run([sys.executable, "-c", _ISA_SCRIPT], env=env, capture_output=True, text=True, check=True)
+        # cwd="/": from the repository root, "-c" would import the source tree (no _core).
+        res = subprocess.run([sys.executable, "-c", _ISA_SCRIPT], env=env, capture_output=True, text=True, check=True,
+                             cwd="/")
         digests[cap or "best"] = res.stdout.strip()
     assert len(set(digests.values())) == 1, digests
 

@@ -108,7 +108,8 @@ py::tuple engine_run_py(const py::array& ops, const py::array& fpar, const py::a
         if (!err.empty()) value_fail(kOp, "malformed plan: " + err);
 
         const idx m = p.m, np_ = p.n_params;
-        p.X = buffer<T>(X, "X", {p.n_x, m}, false);
+        // X and Y are read in full batch only; mini-batches gather from XT and YT.
+        if (p.full) p.X = buffer<T>(X, "X", {p.n_x, m}, false);
         if (!p.full) {
             p.XT = buffer<T>(XT, "XT", {m, p.n_x}, false);
             p.perm = buffer<std::int64_t>(perm, "perm", {m}, true);
@@ -119,7 +120,7 @@ py::tuple engine_run_py(const py::array& ops, const py::array& fpar, const py::a
             labels_view(kOp, labels, m, p.n_y, stride);  // range check
             if (!p.full) p.lab = buffer<std::int64_t>(lab, "lab", {p.B}, true);
         } else {
-            p.Y = buffer<T>(Y, "Y", {p.n_y, m}, false);
+            if (p.full) p.Y = buffer<T>(Y, "Y", {p.n_y, m}, false);
             if (!p.full) p.YT = buffer<T>(YT, "YT", {m, p.n_y}, false);
         }
         p.params = buffer<T>(params, "params", {np_}, true);

@@ -48,8 +48,9 @@ of the space.
 
 Buffers (all C-contiguous; dtype T = the model's float dtype unless said)
 -------------------------------------------------------------------------
-``X`` (n_x, m) and ``XT`` (m, n_x): the training inputs, and their transpose (one row per
-example, so a mini-batch gathers whole rows). ``Y`` (n_y, m) / ``YT`` (m, n_y) float
+``X`` (n_x, m) in full batch, else ``XT`` (m, n_x): the training inputs, or their
+transpose (one row per example, so a mini-batch gathers whole rows); the other one is
+empty. ``Y`` (n_y, m) / ``YT`` (m, n_y) likewise for float
 targets, or ``labels`` int64 (m,) for integer class labels (LOSS_CCE_LABELS; then Y/YT are
 empty). ``params`` (n_params,) every trainable array of the model, in ``model.weights()``
 order (the layers' arrays are views of it); ``grads`` (n_params,); ``slot_v``, ``slot_s``
@@ -316,13 +317,15 @@ def build_plan(model, X, Y, batch_size, loss, optimizer, l2, seed):
         hyper[H_EPS] = optimizer.epsilon
     p.hyper = hyper
 
+    # Full batch reads X/Y in place; mini-batches gather rows of the transposes (no copy
+    # when the caller's arrays are F-ordered, e.g. scikit-learn's (m, n) data transposed).
     empty = np.empty((0, 0), dtype)
-    p.X = np.ascontiguousarray(X)
+    p.X = np.ascontiguousarray(X) if full else empty
     p.XT = empty if full else np.ascontiguousarray(X.T)
     if is_labels:
         p.Y, p.YT, p.labels = empty, empty, np.ascontiguousarray(Y, dtype=np.int64)
     else:
-        p.Y = np.ascontiguousarray(Y)
+        p.Y = np.ascontiguousarray(Y) if full else empty
         p.YT = empty if full else np.ascontiguousarray(Y.T)
         p.labels = np.empty(0, np.int64)
     p.params = params

@@ -216,3 +216,31 @@ def one_hot(labels, C, dtype):
 def shape_id(shape) -> str:
     """Test id of a shape tuple: ``(7, 13)`` -> ``7x13``."""
     return "x".join(str(d) for d in shape)
+
+
+# ------------------------------------------------------------ finite differences (float64)
+
+FD_STEP = 1e-6
+FD_TOL = 1e-7  # the course's ||g - g_num|| / (||g|| + ||g_num||) threshold
+
+
+def numeric_grad(f, X, eps=FD_STEP):
+    """Central differences of scalar ``f()`` w.r.t. every element of ``X`` (perturbed in place)."""
+    G = np.zeros_like(X)
+    for idx in np.ndindex(X.shape):
+        old = X[idx]
+        X[idx] = old + eps
+        plus = f()
+        X[idx] = old - eps
+        minus = f()
+        X[idx] = old
+        G[idx] = (plus - minus) / (2 * eps)
+    return G
+
+
+def assert_grad_close(analytic, numeric, what, tol=FD_TOL):
+    num = np.linalg.norm(analytic - numeric)
+    den = np.linalg.norm(analytic) + np.linalg.norm(numeric)
+    assert den > 0, f"{what}: both gradients are zero (the check would be vacuous)"
+    diff = num / den
+    assert diff < tol, f"{what}: relative difference {diff:.3e} >= {tol:g}"

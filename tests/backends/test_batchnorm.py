@@ -281,32 +281,6 @@ def test_batchnorm_constant_rows(backend, dtype):
 
 # ------------------------------------------------------------ finite-difference check
 
-FD_STEP = 1e-6
-FD_TOL = 1e-7
-
-
-def _numeric_grad(f, X, h=FD_STEP):
-    """Central differences of scalar ``f()`` w.r.t. every element of ``X`` (perturbed in place)."""
-    G = np.zeros_like(X)
-    for idx in np.ndindex(X.shape):
-        old = X[idx]
-        X[idx] = old + h
-        plus = f()
-        X[idx] = old - h
-        minus = f()
-        X[idx] = old
-        G[idx] = (plus - minus) / (2 * h)
-    return G
-
-
-def _assert_grad_close(analytic, numeric, what):
-    num = np.linalg.norm(analytic - numeric)
-    den = np.linalg.norm(analytic) + np.linalg.norm(numeric)
-    assert den > 0, f"{what}: both gradients are zero (the check would be vacuous)"
-    diff = num / den
-    assert diff < FD_TOL, f"{what}: relative difference {diff:.3e} >= {FD_TOL:g}"
-
-
 # m = 2 only with a large eps: with eps << var, Zn = +-c / sqrt(c^2 + eps) is ~ +-1 whatever
 # Z, so the true dZ is O(eps) and the finite differences are all noise.
 GRAD_CASES = [((3, 5), BN_EPS), ((1, 4), BN_EPS), ((4, 3), BN_EPS), ((2, 9), BN_EPS)]
@@ -338,9 +312,9 @@ def test_batchnorm_backward_gradient(backend, rng, shape, eps):
     dZ = np.full(shape, np.nan)
     dgamma, dbeta = np.full((n, 1), np.nan), np.full((n, 1), np.nan)
     backend.batchnorm_backward(G, Zn, gamma, var, dZ, dgamma, dbeta, eps)
-    _assert_grad_close(dZ, m * _numeric_grad(objective, Z), "dZ")
-    _assert_grad_close(dgamma, _numeric_grad(objective, gamma), "dgamma")
-    _assert_grad_close(dbeta, _numeric_grad(objective, beta), "dbeta")
+    H.assert_grad_close(dZ, m * H.numeric_grad(objective, Z), "dZ")
+    H.assert_grad_close(dgamma, H.numeric_grad(objective, gamma), "dgamma")
+    H.assert_grad_close(dbeta, H.numeric_grad(objective, beta), "dbeta")
 
 
 # ----------------------------------------------------------------- thread invariance

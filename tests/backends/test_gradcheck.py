@@ -14,31 +14,7 @@ import pyneural_backend_test_helpers as H
 from pyneural.backends import contract
 
 F64 = np.float64
-EPS = 1e-6
-TOL = 1e-7
 ALPHA = 0.05
-
-
-def numeric_grad(f, X, eps=EPS):
-    """Central differences of scalar ``f()`` w.r.t. every element of ``X`` (perturbed in place)."""
-    G = np.zeros_like(X)
-    for idx in np.ndindex(X.shape):
-        old = X[idx]
-        X[idx] = old + eps
-        plus = f()
-        X[idx] = old - eps
-        minus = f()
-        X[idx] = old
-        G[idx] = (plus - minus) / (2 * eps)
-    return G
-
-
-def assert_grad_close(analytic, numeric, what):
-    num = np.linalg.norm(analytic - numeric)
-    den = np.linalg.norm(analytic) + np.linalg.norm(numeric)
-    assert den > 0, f"{what}: both gradients are zero (the check would be vacuous)"
-    diff = num / den
-    assert diff < TOL, f"{what}: relative difference {diff:.3e} >= {TOL:g}"
 
 
 def _away_from_kink(rng, shape, scale=1.5):
@@ -60,12 +36,12 @@ def test_activation_backward(backend, rng, act, shape):
     A = _forward(backend, Z, act)
     dZ = np.full(shape, np.nan)
     backend.activation_backward(dA, Z, A, dZ, contract.ACTIVATIONS[act], ALPHA)
-    numeric = numeric_grad(lambda: float(np.sum(dA * _forward(backend, Z, act))), Z)
+    numeric = H.numeric_grad(lambda: float(np.sum(dA * _forward(backend, Z, act))), Z)
     if act == "softmax" and shape[0] == 1:  # a single class: A == 1 whatever Z, so no gradient
         np.testing.assert_array_equal(numeric, 0.0)
         np.testing.assert_allclose(dZ, 0.0, atol=1e-15)
         return
-    assert_grad_close(dZ, numeric, f"{act} backward")
+    H.assert_grad_close(dZ, numeric, f"{act} backward")
 
 
 @pytest.mark.parametrize("lambd", [0.0, 0.8])
@@ -90,9 +66,9 @@ def test_linear_backward(backend, rng, dims, lambd):
     db = np.full((n, 1), np.nan)
     dA_prev = np.full((k, m), np.nan)
     backend.linear_backward(G, A_prev, W, dW, db, dA_prev, lambd)
-    assert_grad_close(dW, numeric_grad(objective, W), "dW")
-    assert_grad_close(db, numeric_grad(objective, b), "db")
-    assert_grad_close(dA_prev, m * numeric_grad(objective, A_prev), "dA_prev")
+    H.assert_grad_close(dW, H.numeric_grad(objective, W), "dW")
+    H.assert_grad_close(db, H.numeric_grad(objective, b), "db")
+    H.assert_grad_close(dA_prev, m * H.numeric_grad(objective, A_prev), "dA_prev")
 
 
 def _delta(backend, AL, Y):
@@ -106,8 +82,8 @@ def test_output_delta_bce(backend, rng, soft):
     """d/dZ bce_cost(sigmoid(Z), Y) = sigmoid(Z) - Y."""
     Z = rng.normal(0.0, 2.0, size=(3, 7))
     Y = rng.uniform(size=Z.shape) if soft else (rng.uniform(size=Z.shape) < 0.5).astype(F64)
-    numeric = numeric_grad(lambda: backend.bce_cost(_forward(backend, Z, "sigmoid"), Y), Z)
-    assert_grad_close(_delta(backend, _forward(backend, Z, "sigmoid"), Y), numeric, "bce delta")
+    numeric = H.numeric_grad(lambda: backend.bce_cost(_forward(backend, Z, "sigmoid"), Y), Z)
+    H.assert_grad_close(_delta(backend, _forward(backend, Z, "sigmoid"), Y), numeric, "bce delta")
 
 
 @pytest.mark.parametrize("shape", [(2, 5), (10, 4)], ids=H.shape_id)
@@ -116,8 +92,8 @@ def test_output_delta_softmax_ce(backend, rng, shape):
     Z = rng.normal(0.0, 2.0, size=shape)
     labels = rng.integers(0, shape[0], size=shape[1])
     Y = H.one_hot(labels, shape[0], F64)
-    numeric = numeric_grad(lambda: backend.softmax_ce_cost(_forward(backend, Z, "softmax"), Y), Z)
-    assert_grad_close(_delta(backend, _forward(backend, Z, "softmax"), Y), numeric, "softmax CE delta")
+    numeric = H.numeric_grad(lambda: backend.softmax_ce_cost(_forward(backend, Z, "softmax"), Y), Z)
+    H.assert_grad_close(_delta(backend, _forward(backend, Z, "softmax"), Y), numeric, "softmax CE delta")
 
 
 @pytest.mark.parametrize("shape", [(2, 5), (10, 4)], ids=H.shape_id)
@@ -125,24 +101,24 @@ def test_output_delta_labels_softmax_ce(backend, rng, shape):
     """d/dZ softmax_ce_labels_cost(softmax(Z), labels) = softmax(Z) - onehot(labels)."""
     Z = rng.normal(0.0, 2.0, size=shape)
     labels = rng.integers(0, shape[0], size=shape[1]).astype(np.int64)
-    numeric = numeric_grad(lambda: backend.softmax_ce_labels_cost(_forward(backend, Z, "softmax"), labels), Z)
+    numeric = H.numeric_grad(lambda: backend.softmax_ce_labels_cost(_forward(backend, Z, "softmax"), labels), Z)
     dZ = np.full(shape, np.nan)
     backend.output_delta_labels(_forward(backend, Z, "softmax"), labels, dZ)
-    assert_grad_close(dZ, numeric, "softmax CE labels delta")
+    H.assert_grad_close(dZ, numeric, "softmax CE labels delta")
 
 
 def test_output_delta_half_mse(backend, rng):
     """d/dZ 0.5 * mse_cost(Z, Y) = Z - Y (identity output)."""
     Z = rng.normal(size=(2, 6))
     Y = rng.normal(size=(2, 6))
-    numeric = numeric_grad(lambda: 0.5 * backend.mse_cost(_forward(backend, Z, "identity"), Y), Z)
-    assert_grad_close(_delta(backend, Z, Y), numeric, "half-MSE delta")
+    numeric = H.numeric_grad(lambda: 0.5 * backend.mse_cost(_forward(backend, Z, "identity"), Y), Z)
+    H.assert_grad_close(_delta(backend, Z, Y), numeric, "half-MSE delta")
 
 
 def test_sum_squares_gradient(backend, rng):
     """d/dW sum_squares(W) = 2 W: the L2 term's cost and gradient agree."""
     W = rng.normal(size=(3, 4))
-    assert_grad_close(2 * W, numeric_grad(lambda: backend.sum_squares(W), W), "sum_squares")
+    H.assert_grad_close(2 * W, H.numeric_grad(lambda: backend.sum_squares(W), W), "sum_squares")
 
 
 def test_dropout_apply_gradient(backend, rng):
@@ -158,4 +134,4 @@ def test_dropout_apply_gradient(backend, rng):
 
     analytic = np.empty_like(G)
     backend.dropout_apply(G, mask, analytic, 0.6)
-    assert_grad_close(analytic, numeric_grad(objective, A), "dropout_apply")
+    H.assert_grad_close(analytic, H.numeric_grad(objective, A), "dropout_apply")

@@ -90,7 +90,6 @@ def _bad_args():
         ("ws of another dtype", replace("ws", lambda a: a.astype(np.float32)), TypeError),
         ("ops as int32", replace("ops", lambda a: a.astype(np.int32)), TypeError),
         ("masks as int8", replace("masks", lambda a: a.astype(np.int8)), TypeError),
-        ("X transposed (not C-contiguous)", replace("X", lambda a: np.asfortranarray(a)), ValueError),
         ("params strided", replace("params", lambda a: np.repeat(a, 2)[::2]), ValueError),
         ("params read-only", replace("params", lambda a: np.frombuffer(a.tobytes(), a.dtype)), ValueError),
         ("params too short", replace("params", lambda a: a[:-1].copy()), ValueError),
@@ -124,6 +123,18 @@ def small_plan():
     X, Y = rng.standard_normal((3, 50)), rng.standard_normal((2, 50))
     layers = [Dense(4, "relu"), Dense(6, "tanh"), Dropout(0.5), BatchNorm(), Dense(2)]
     return _plan(layers, X, Y, batch_size=16)[1]
+
+
+def test_binding_rejects_non_contiguous_X_in_full_batch():
+    """X is read only in full batch (mini-batches gather from XT), so it is checked there."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((3, 50)), rng.standard_normal((2, 50))
+    plan = _plan([Dense(4, "relu"), Dense(2)], X, Y, batch_size=None)[1]
+    args = [a.copy() if isinstance(a, np.ndarray) else a for a in plan.args()]
+    at = P.Plan.ARG_NAMES.index("X")
+    args[at] = np.asfortranarray(args[at])  # "X transposed (not C-contiguous)"
+    with pytest.raises(ValueError, match=r"\[engine_run\]"):
+        core.engine_run(*args, 0, 1, np.full(1, 0.01), 0, 0, np.zeros((1, P.OUT_FIELDS)), None)
 
 
 @pytest.mark.parametrize("what,breaks,error", _bad_args(), ids=[c[0] for c in _bad_args()])

@@ -6,7 +6,8 @@
 // micro-kernel's ISA (FMA or not) does, and it is chosen once per process. Threads split
 // output rows (or columns) only, never k; they share each packed B block. Blocked
 // partials are also more accurate than one long running sum (k = 12288 in float32 is
-// common here).
+// common here). Tiny products (gemm_small.hpp) skip all this for direct loops with their
+// own fixed order; which path runs depends on the shape and strides alone.
 #pragma once
 
 #include <cstdlib>

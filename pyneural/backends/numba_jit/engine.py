@@ -500,7 +500,7 @@ def engine_run(ops, fpar, meta, hyper, X, XT, Y, YT, labels, params, grads, slot
     lrs = np.ascontiguousarray(lrs, dtype=np.float64)
     if n_epochs < 0 or lrs.shape[0] < n_epochs or out.shape[0] < n_epochs or out.shape[1] < P.OUT_FIELDS:
         raise ValueError("lrs and out need a row for each of the n_epochs epochs")
-    if meta[P.M_LOSS] != P.LOSS_CCE_LABELS and (Y.size == 0 or (not meta[P.M_FULL] and YT.size == 0)):
+    if meta[P.M_LOSS] != P.LOSS_CCE_LABELS and (YT.size if not meta[P.M_FULL] else Y.size) == 0:
         raise ValueError("the plan has no float targets for its loss")
     if not X.flags.c_contiguous:  # X is read in full batch only (mini-batches gather from XT)
         X = np.ascontiguousarray(X) if meta[P.M_FULL] else np.empty((0, 0), X.dtype)
